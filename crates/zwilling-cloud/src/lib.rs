@@ -1,0 +1,2 @@
+//! Point-cloud algorithms for zwilling: noise, ground classification, gridding.
+#![warn(missing_docs)]

@@ -1,0 +1,2 @@
+//! Pavement imagery for zwilling: training-free crack and marking detection.
+#![warn(missing_docs)]

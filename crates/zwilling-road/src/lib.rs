@@ -1,0 +1,2 @@
+//! Road condition measures and ZEB grades for zwilling.
+#![warn(missing_docs)]

@@ -1,0 +1,2 @@
+//! Synthetic drive-through survey with known truth for zwilling.
+#![warn(missing_docs)]

@@ -1,0 +1,2 @@
+//! 3D Tiles writer for zwilling.
+#![warn(missing_docs)]

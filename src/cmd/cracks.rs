@@ -1,0 +1,11 @@
+//! `zwilling cracks`.
+
+use clap::Args;
+use zwilling_core::{Error, Result};
+
+#[derive(Args, Debug)]
+pub struct CracksArgs {}
+
+pub fn run(_a: CracksArgs) -> Result<()> {
+    Err(Error::invalid("cracks: under construction"))
+}
