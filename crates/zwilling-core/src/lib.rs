@@ -13,6 +13,8 @@ pub mod grid;
 pub mod points;
 pub mod testdata;
 pub mod tiling;
+pub mod trajectory;
+pub mod vector;
 
 pub use bounds::{Bounds2, Bounds3};
 pub use crs::CrsInfo;
@@ -20,3 +22,5 @@ pub use error::{Error, Result};
 pub use grid::{GeoTransform, Grid};
 pub use points::{class, PointBlock, PointLayout};
 pub use tiling::{Tile, TilePlan};
+pub use trajectory::TrajectoryPoint;
+pub use vector::{Feature, FieldType, Geometry, Layer, Polygon, Value};
