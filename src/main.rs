@@ -4,6 +4,7 @@
 //! `src/cmd/`), sets up logging and progress, and calls the library crates in `crates/`.
 
 mod cmd;
+mod geoid;
 mod progress;
 
 use clap::Parser;

@@ -1,11 +1,278 @@
-//! `zwilling ground`.
+//! `zwilling ground`: noise removal and SMRF ground classification, tile by tile, writing LAZ.
+//!
+//! Out-of-core in three passes so that memory does not grow with the input (see docs/ground.md):
+//! 1. stream every input once and spill each point (x, y, z, class, flags, ordinal) into the
+//!    spill file of every tile whose buffered area holds it (64 KiB write buffer per tile);
+//! 2. classify the tiles in parallel, one buffered tile in memory per worker, and write the new
+//!    class of every point a tile owns into a one-byte-per-point class file at its ordinal;
+//! 3. stream every input again and write it with the patched classes, all other attributes as read.
 
 use clap::Args;
-use zwilling_core::{Error, Result};
+use rayon::prelude::*;
+use std::collections::HashMap;
+use std::fs::{File, OpenOptions};
+use std::io::{Read, Write};
+use std::os::unix::fs::FileExt;
+use std::path::{Path, PathBuf};
+use zwilling_cloud::ground::{classify, GroundParams};
+use zwilling_cloud::noise::NoiseParams;
+use zwilling_cloud::smrf::SmrfParams;
+use zwilling_core::{class, Bounds2, CrsInfo, Error, Result, TilePlan};
+use zwilling_io::las::{expand_inputs, is_point_cloud, LasReader, LasWriter, WriterOptions, DEFAULT_BLOCK};
 
 #[derive(Args, Debug)]
-pub struct GroundArgs {}
+pub struct GroundArgs {
+    /// LAS/LAZ files or directories of them (classified together, so tiles see across file edges).
+    #[arg(required = true)]
+    pub inputs: Vec<PathBuf>,
+    /// Output: a .laz/.las file (one input) or a directory (same file names as the inputs).
+    #[arg(short, long)]
+    pub output: PathBuf,
+    /// Assign this CRS (EPSG:N or EPSG:N+V), replacing what the files say.
+    #[arg(long, value_name = "EPSG:N")]
+    pub crs: Option<String>,
+    /// Trust classes already in the files: only unclassified (0/1) points are decided.
+    #[arg(long)]
+    pub keep_existing: bool,
+    /// Skip noise removal.
+    #[arg(long)]
+    pub no_noise: bool,
+    /// SMRF cell size in metres (default: from the point spacing, 0.5–1 m).
+    #[arg(long, value_name = "M")]
+    pub cell: Option<f64>,
+    /// SMRF slope tolerance (rise over run).
+    #[arg(long, default_value_t = 0.15)]
+    pub slope: f64,
+    /// SMRF maximum window radius in metres (about half the widest building).
+    #[arg(long, default_value_t = 18.0, value_name = "M")]
+    pub window: f64,
+    /// SMRF elevation threshold in metres.
+    #[arg(long, default_value_t = 0.5, value_name = "M")]
+    pub threshold: f64,
+    /// SMRF elevation scalar (extra threshold per unit slope).
+    #[arg(long, default_value_t = 1.25)]
+    pub scalar: f64,
+    /// Tile edge in metres (memory per worker grows with the points of one buffered tile).
+    #[arg(long, default_value_t = 100.0, value_name = "M")]
+    pub tile: f64,
+}
 
-pub fn run(_a: GroundArgs) -> Result<()> {
-    Err(Error::invalid("ground: under construction"))
+/// Bytes of one spilled point: x, y, z (f64), class, flags, ordinal (u64).
+const RECORD: usize = 8 * 3 + 2 + 8;
+/// Spill buffer per tile before it is appended to its file.
+const SPILL_BUFFER: usize = 64 * 1024;
+
+pub fn run(a: GroundArgs) -> Result<()> {
+    let inputs = expand_inputs(&a.inputs)?;
+    let crs = match &a.crs {
+        Some(s) => Some(CrsInfo::parse(s).ok_or_else(|| Error::crs(format!("cannot read --crs {s:?} (use EPSG:N)")))?),
+        None => None,
+    };
+    for (name, v) in [("slope", a.slope), ("window", a.window), ("threshold", a.threshold), ("tile", a.tile)] {
+        if !(v > 0.0) {
+            return Err(Error::invalid(format!("--{name} must be > 0 (got {v})")));
+        }
+    }
+    if a.cell.is_some_and(|c| !(c > 0.0)) {
+        return Err(Error::invalid("--cell must be > 0"));
+    }
+    let outputs = output_paths(&inputs, &a.output)?;
+    let params = GroundParams {
+        noise: (!a.no_noise).then(NoiseParams::default),
+        smrf: SmrfParams { cell: a.cell, slope: a.slope, window: a.window, threshold: a.threshold, scalar: a.scalar },
+        keep_existing: a.keep_existing,
+        high_noise_class: class::HIGH_NOISE,
+    };
+    // Extent and ordinals.
+    let mut extent = Bounds2::EMPTY;
+    let mut first_ordinal = vec![0u64];
+    for p in &inputs {
+        let r = LasReader::open(p)?;
+        let b = r.info().bounds.to_2d();
+        if !b.is_empty() {
+            extent = extent.union(&b);
+        }
+        first_ordinal.push(first_ordinal.last().unwrap() + r.info().point_count);
+    }
+    let total = *first_ordinal.last().unwrap();
+    let work_parent = outputs[0].parent().map(Path::to_path_buf).unwrap_or_default();
+    let work = work_parent.join(format!(".zwilling-ground-{}", std::process::id()));
+    std::fs::create_dir_all(&work).map_err(|e| Error::io(&work, e))?;
+    let result = (|| {
+        let plan = TilePlan::new(&extent, a.tile, params.tile_overlap())?;
+        spill(&inputs, &plan, &work, total)?;
+        let classes_path = work.join("classes.u8");
+        classify_tiles(&plan, &work, &classes_path, total, &params)?;
+        rewrite(&inputs, &outputs, &first_ordinal, &classes_path, crs.as_ref())
+    })();
+    let _ = std::fs::remove_dir_all(&work);
+    result
+}
+
+/// Where each input's classified copy goes.
+fn output_paths(inputs: &[PathBuf], output: &Path) -> Result<Vec<PathBuf>> {
+    if is_point_cloud(output) && !output.is_dir() {
+        if inputs.len() != 1 {
+            return Err(Error::invalid(format!(
+                "{} inputs need an output directory, not the file {}",
+                inputs.len(),
+                output.display()
+            )));
+        }
+        return Ok(vec![output.to_path_buf()]);
+    }
+    std::fs::create_dir_all(output).map_err(|e| Error::io(output, e))?;
+    let outs: Vec<PathBuf> = inputs.iter().map(|p| output.join(p.file_name().unwrap_or_default())).collect();
+    for (i, o) in inputs.iter().zip(&outs) {
+        if std::fs::canonicalize(i).ok() == std::fs::canonicalize(o).ok() {
+            return Err(Error::invalid(format!("output {} would overwrite its input", o.display())));
+        }
+    }
+    Ok(outs)
+}
+
+fn tile_file(work: &Path, t: usize) -> PathBuf {
+    work.join(format!("tile{t:06}.bin"))
+}
+
+/// Pass 1: every point into the spill file of each tile whose buffered area holds it.
+fn spill(inputs: &[PathBuf], plan: &TilePlan, work: &Path, total: u64) -> Result<()> {
+    let bar = crate::progress::bar(total, "spill");
+    let mut buffers: HashMap<usize, Vec<u8>> = HashMap::new();
+    let flush = |t: usize, buf: &mut Vec<u8>| -> Result<()> {
+        let path = tile_file(work, t);
+        let mut f = OpenOptions::new().create(true).append(true).open(&path).map_err(|e| Error::io(&path, e))?;
+        f.write_all(buf).map_err(|e| Error::io(&path, e))?;
+        buf.clear();
+        Ok(())
+    };
+    let mut ordinal = 0u64;
+    for p in inputs {
+        let mut r = LasReader::open(p)?;
+        while let Some(b) = r.read_block(DEFAULT_BLOCK)? {
+            for i in 0..b.len() {
+                let (x, y) = (b.x[i], b.y[i]);
+                let Some(home) = plan.tile_of(x, y) else { continue };
+                let (hc, hr) = (home % plan.cols, home / plan.cols);
+                for row in hr.saturating_sub(1)..=(hr + 1).min(plan.rows - 1) {
+                    for col in hc.saturating_sub(1)..=(hc + 1).min(plan.cols - 1) {
+                        let t = row * plan.cols + col;
+                        if !plan.tiles[t].buffered.contains(x, y) {
+                            continue;
+                        }
+                        let buf = buffers.entry(t).or_default();
+                        buf.extend_from_slice(&x.to_le_bytes());
+                        buf.extend_from_slice(&y.to_le_bytes());
+                        buf.extend_from_slice(&b.z[i].to_le_bytes());
+                        buf.push(b.classification[i]);
+                        buf.push(b.flags[i]);
+                        buf.extend_from_slice(&(ordinal + i as u64).to_le_bytes());
+                        if buf.len() >= SPILL_BUFFER {
+                            flush(t, buf)?;
+                        }
+                    }
+                }
+            }
+            ordinal += b.len() as u64;
+            bar.inc(b.len() as u64);
+        }
+    }
+    for (t, buf) in buffers.iter_mut() {
+        flush(*t, buf)?;
+    }
+    bar.finish_and_clear();
+    Ok(())
+}
+
+/// Pass 2: classify each buffered tile and store the owned points' classes at their ordinals.
+fn classify_tiles(plan: &TilePlan, work: &Path, classes_path: &Path, total: u64, params: &GroundParams) -> Result<()> {
+    let classes = File::create(classes_path).map_err(|e| Error::io(classes_path, e))?;
+    classes.set_len(total).map_err(|e| Error::io(classes_path, e))?;
+    let bar = crate::progress::bar(plan.tiles.len() as u64, "tiles");
+    plan.tiles.par_iter().enumerate().try_for_each(|(t, tile)| -> Result<()> {
+        let path = tile_file(work, t);
+        let mut bytes = Vec::new();
+        match File::open(&path) {
+            Ok(mut f) => f.read_to_end(&mut bytes).map_err(|e| Error::io(&path, e))?,
+            Err(_) => {
+                bar.inc(1);
+                return Ok(());
+            }
+        };
+        let _ = std::fs::remove_file(&path);
+        let n = bytes.len() / RECORD;
+        let (mut x, mut y, mut z) = (Vec::with_capacity(n), Vec::with_capacity(n), Vec::with_capacity(n));
+        let (mut c, mut fl, mut ord) = (Vec::with_capacity(n), Vec::with_capacity(n), Vec::with_capacity(n));
+        for r in bytes.chunks_exact(RECORD) {
+            let f = |k: usize| f64::from_le_bytes(r[k..k + 8].try_into().unwrap());
+            x.push(f(0));
+            y.push(f(8));
+            z.push(f(16));
+            c.push(r[24]);
+            fl.push(r[25]);
+            ord.push(u64::from_le_bytes(r[26..34].try_into().unwrap()));
+        }
+        drop(bytes);
+        let new = classify(&x, &y, &z, &c, &fl, params);
+        // Stored as class + 1 so that 0 means "not decided" (kept as read); 255 wraps to 0 and is
+        // kept as read, which is what it would get anyway.
+        let mut owned: Vec<(u64, u8)> =
+            (0..n).filter(|&k| tile.owns(x[k], y[k])).map(|k| (ord[k], new[k].wrapping_add(1))).collect();
+        owned.sort_unstable();
+        // Write contiguous runs.
+        let mut k = 0;
+        while k < owned.len() {
+            let start = owned[k].0;
+            let mut run = vec![owned[k].1];
+            while k + run.len() < owned.len() && owned[k + run.len()].0 == start + run.len() as u64 {
+                run.push(owned[k + run.len()].1);
+            }
+            classes.write_at(&run, start).map_err(|e| Error::io(classes_path, e))?;
+            k += run.len();
+        }
+        bar.inc(1);
+        Ok(())
+    })?;
+    bar.finish_and_clear();
+    Ok(())
+}
+
+/// Pass 3: rewrite every input with the new classes.
+fn rewrite(
+    inputs: &[PathBuf],
+    outputs: &[PathBuf],
+    first_ordinal: &[u64],
+    classes_path: &Path,
+    crs: Option<&CrsInfo>,
+) -> Result<()> {
+    let classes = File::open(classes_path).map_err(|e| Error::io(classes_path, e))?;
+    let bar = crate::progress::bar(*first_ordinal.last().unwrap_or(&0), "write");
+    for (k, (input, output)) in inputs.iter().zip(outputs).enumerate() {
+        let mut r = LasReader::open(input)?;
+        if let Some(c) = crs {
+            r.set_crs_override(c.clone());
+        }
+        // Formats 0–5 hold classes up to 31 only in 5 bits: high noise (18) fits, but LAS 1.2/1.3
+        // readers know 7 as the only noise class, so 18 is written as 7 there.
+        let legacy = r.info().point_format < 6;
+        let mut w = LasWriter::create(output, WriterOptions::like(r.info()))?;
+        let mut ordinal = first_ordinal[k];
+        let mut new = Vec::new();
+        while let Some(mut b) = r.read_block(DEFAULT_BLOCK)? {
+            new.resize(b.len(), 0u8);
+            classes.read_exact_at(&mut new, ordinal).map_err(|e| Error::io(classes_path, e))?;
+            for (c, &stored) in b.classification.iter_mut().zip(&new) {
+                if stored != 0 {
+                    let n = stored - 1;
+                    *c = if legacy && n == class::HIGH_NOISE { class::LOW_NOISE } else { n };
+                }
+            }
+            ordinal += b.len() as u64;
+            bar.inc(b.len() as u64);
+            w.write_block(&b)?;
+        }
+        w.finish()?;
+    }
+    bar.finish_and_clear();
+    Ok(())
 }

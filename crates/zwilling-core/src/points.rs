@@ -51,7 +51,7 @@ pub mod flag {
 }
 
 /// Which optional columns a point source has.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct PointLayout {
     /// GPS time present.
     pub gps_time: bool,

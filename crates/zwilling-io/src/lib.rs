@@ -1,1 +1,7 @@
 //! Readers and writers.
+pub mod las;
+pub mod tiles3d;
+pub mod raster;
+pub mod trajectory;
+pub mod geojson;
+pub mod imagery;

@@ -1,0 +1,157 @@
+//! A single-channel `f32` image plane and the O(1)-per-pixel box filters the detector is built on.
+//!
+//! A box mean of radius `r` is `B_r(p) = 1/|W| Σ_{q ∈ W_r(p) ∩ image} I(q)`, the window clipped at
+//! the borders (so the mean is over the pixels that exist, no padding bias). It is computed
+//! separably with running sums: every pixel costs two additions and one multiplication per axis,
+//! independent of `r`. Three passes of box means of radius `r` approximate a Gaussian of
+//! `σ² = 3·((2r+1)² − 1)/12` (Wells 1986, "Efficient synthesis of Gaussian filters by cascaded
+//! uniform filters", IEEE PAMI 8(2)).
+//!
+//! ```
+//! use zwilling_cracks::plane::Plane;
+//! let p = Plane::from_fn(5, 1, |x, _| x as f32);
+//! let m = p.box_mean(1, 0);
+//! assert_eq!(m.data, vec![0.5, 1.0, 2.0, 3.0, 3.5]);
+//! ```
+
+/// A row-major `f32` image of `width × height`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Plane {
+    /// Columns.
+    pub width: usize,
+    /// Rows.
+    pub height: usize,
+    /// Row-major values, `width * height` long.
+    pub data: Vec<f32>,
+}
+
+impl Plane {
+    /// A plane filled with `v`.
+    pub fn filled(width: usize, height: usize, v: f32) -> Self {
+        Plane { width, height, data: vec![v; width * height] }
+    }
+
+    /// A plane whose pixel `(x, y)` is `f(x, y)`.
+    pub fn from_fn(width: usize, height: usize, f: impl Fn(usize, usize) -> f32) -> Self {
+        let mut data = Vec::with_capacity(width * height);
+        for y in 0..height {
+            for x in 0..width {
+                data.push(f(x, y));
+            }
+        }
+        Plane { width, height, data }
+    }
+
+    /// The 8-bit grey values as `f32` (0–255).
+    pub fn from_gray(width: usize, height: usize, gray: &[u8]) -> Self {
+        assert_eq!(gray.len(), width * height, "grey buffer must be width*height long");
+        Plane { width, height, data: gray.iter().map(|&g| g as f32).collect() }
+    }
+
+    /// Value at `(x, y)` (no bounds check beyond the slice's).
+    #[inline]
+    pub fn at(&self, x: usize, y: usize) -> f32 {
+        self.data[y * self.width + x]
+    }
+
+    /// Box mean with horizontal radius `rx` and vertical radius `ry`, window clipped at the borders.
+    pub fn box_mean(&self, rx: usize, ry: usize) -> Plane {
+        let mut tmp = vec![0.0f32; self.data.len()];
+        let mut line = Vec::with_capacity(self.width.max(self.height));
+        for (src, dst) in self.data.chunks_exact(self.width.max(1)).zip(tmp.chunks_exact_mut(self.width.max(1))) {
+            mean_1d(src, dst, rx, &mut line);
+        }
+        let mut out = vec![0.0f32; self.data.len()];
+        // Vertical pass on whole rows at a time (running sums of rows), cache friendly.
+        vertical_mean(&tmp, &mut out, self.width, self.height, ry);
+        Plane { width: self.width, height: self.height, data: out }
+    }
+
+    /// Approximate Gaussian blur: three box means of radius `r` (σ ≈ √(((2r+1)² − 1)/4)).
+    pub fn gauss3(&self, r: usize) -> Plane {
+        self.box_mean(r, r).box_mean(r, r).box_mean(r, r)
+    }
+}
+
+/// Running-sum box mean of one line, clipped window.
+fn mean_1d(src: &[f32], dst: &mut [f32], r: usize, prefix: &mut Vec<f64>) {
+    let n = src.len();
+    prefix.clear();
+    prefix.push(0.0);
+    let mut s = 0.0f64;
+    for &v in src {
+        s += v as f64;
+        prefix.push(s);
+    }
+    for (i, d) in dst.iter_mut().enumerate() {
+        let lo = i.saturating_sub(r);
+        let hi = (i + r + 1).min(n);
+        *d = ((prefix[hi] - prefix[lo]) / (hi - lo) as f64) as f32;
+    }
+}
+
+/// Vertical clipped box mean over whole rows: keeps one running row sum.
+fn vertical_mean(src: &[f32], dst: &mut [f32], w: usize, h: usize, r: usize) {
+    if w == 0 || h == 0 {
+        return;
+    }
+    let mut acc = vec![0.0f64; w];
+    // Window for row y is [y-r, y+r]; start with rows [0, r).
+    let mut hi = 0usize; // rows added: [lo, hi)
+    let mut lo = 0usize;
+    for y in 0..h {
+        let want_hi = (y + r + 1).min(h);
+        while hi < want_hi {
+            for (a, &v) in acc.iter_mut().zip(&src[hi * w..(hi + 1) * w]) {
+                *a += v as f64;
+            }
+            hi += 1;
+        }
+        let want_lo = y.saturating_sub(r);
+        while lo < want_lo {
+            for (a, &v) in acc.iter_mut().zip(&src[lo * w..(lo + 1) * w]) {
+                *a -= v as f64;
+            }
+            lo += 1;
+        }
+        let inv = 1.0 / (hi - lo) as f64;
+        for (d, &a) in dst[y * w..(y + 1) * w].iter_mut().zip(&acc) {
+            *d = (a * inv) as f32;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn box_mean_matches_brute_force() {
+        let p = Plane::from_fn(13, 9, |x, y| ((x * 7 + y * 13) % 11) as f32);
+        let m = p.box_mean(2, 3);
+        for y in 0..9usize {
+            for x in 0..13usize {
+                let (mut s, mut n) = (0.0, 0.0);
+                for yy in y.saturating_sub(3)..(y + 4).min(9) {
+                    for xx in x.saturating_sub(2)..(x + 3).min(13) {
+                        s += p.at(xx, yy);
+                        n += 1.0;
+                    }
+                }
+                assert!((m.at(x, y) - s / n).abs() < 1e-4, "({x},{y})");
+            }
+        }
+    }
+
+    #[test]
+    fn gauss3_keeps_constants_and_spreads_an_impulse_with_the_box_variance() {
+        let c = Plane::filled(20, 10, 7.0).gauss3(3);
+        assert!(c.data.iter().all(|&v| (v - 7.0).abs() < 1e-4));
+        let mut p = Plane::filled(61, 1, 0.0);
+        p.data[30] = 1.0;
+        let g = p.gauss3(2);
+        let var: f32 = g.data.iter().enumerate().map(|(i, &v)| v * (i as f32 - 30.0).powi(2)).sum();
+        // Three boxes of width 5: variance 3 · (5² − 1)/12 = 6 (Wells 1986).
+        assert!((var - 6.0).abs() < 1e-3, "{var}");
+    }
+}

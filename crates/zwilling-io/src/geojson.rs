@@ -1,0 +1,298 @@
+//! GeoJSON feature collections ↔ [`Layer`].
+//!
+//! Reads a `FeatureCollection` (or a single `Feature`) with `Point`, `LineString`, `Polygon` and
+//! `MultiPolygon` geometries (2D or 3D coordinates) and typed properties: a column is `Int` when
+//! every non-null value is an integer (booleans count as 0/1), `Real` when every value is a
+//! number, otherwise `Text` (numbers written as text); a missing or `null` value is
+//! [`Value::Null`]. Columns appear in first-seen order. The CRS comes from the (2008-spec) `crs`
+//! member, e.g. `{"type": "name", "properties": {"name": "urn:ogc:def:crs:EPSG::25832"}}`, which
+//! GDAL and QGIS honour; without it the layer's CRS is unknown (RFC 7946 would imply WGS 84, but
+//! projected coordinates are common in practice — the caller decides).
+//!
+//! Writes a `FeatureCollection` with `name`, the `crs` member when the EPSG code is known,
+//! closed polygon rings, `null` for `Null` and NaN. Atomic (temporary file + rename).
+
+use crate::trajectory::write_atomic;
+use serde_json::{json, Map, Value as J};
+use std::path::Path;
+use zwilling_core::{CrsInfo, Error, Feature, FieldType, Geometry, Layer, Polygon, Result, Value};
+
+/// Reads a GeoJSON file into a layer named after its `name` member or the file stem.
+pub fn read_geojson(path: &Path) -> Result<Layer> {
+    let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+    let root: J = serde_json::from_str(&text).map_err(|e| Error::bad_file(path, format!("not valid JSON: {e}")))?;
+    let bad = |m: String| Error::bad_file(path, m);
+    let feats: Vec<&J> = match root.get("type").and_then(J::as_str) {
+        Some("FeatureCollection") => root
+            .get("features")
+            .and_then(J::as_array)
+            .ok_or_else(|| bad("FeatureCollection without a 'features' array".into()))?
+            .iter()
+            .collect(),
+        Some("Feature") => vec![&root],
+        Some(t) => return Err(bad(format!("expected a FeatureCollection or Feature, found type '{t}'"))),
+        None => return Err(bad("no 'type' member: not GeoJSON".into())),
+    };
+    let crs = root
+        .get("crs")
+        .and_then(|c| c.pointer("/properties/name"))
+        .and_then(J::as_str)
+        .and_then(|n| {
+            let code = n.rsplit(':').next()?;
+            CrsInfo::parse(code)
+        })
+        .unwrap_or_default();
+    let name = root
+        .get("name")
+        .and_then(J::as_str)
+        .map(str::to_string)
+        .unwrap_or_else(|| path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default());
+    // columns and types
+    let mut fields: Vec<(String, FieldType)> = Vec::new();
+    for f in &feats {
+        if let Some(props) = f.get("properties").and_then(J::as_object) {
+            for (k, v) in props {
+                let t = match v {
+                    J::Null => continue,
+                    J::Bool(_) => FieldType::Int,
+                    J::Number(n) if n.is_i64() => FieldType::Int,
+                    J::Number(_) => FieldType::Real,
+                    _ => FieldType::Text,
+                };
+                match fields.iter_mut().find(|(n, _)| n == k) {
+                    Some((_, old)) => {
+                        *old = match (*old, t) {
+                            (a, b) if a == b => a,
+                            (FieldType::Text, _) | (_, FieldType::Text) => FieldType::Text,
+                            _ => FieldType::Real,
+                        }
+                    }
+                    None => fields.push((k.clone(), t)),
+                }
+            }
+        }
+    }
+    // null-only columns: keep them (as Text) so the schema is complete
+    for f in &feats {
+        if let Some(props) = f.get("properties").and_then(J::as_object) {
+            for k in props.keys() {
+                if !fields.iter().any(|(n, _)| n == k) {
+                    fields.push((k.clone(), FieldType::Text));
+                }
+            }
+        }
+    }
+    let mut layer = Layer::new(name, crs, fields.clone());
+    for (i, f) in feats.iter().enumerate() {
+        let g = f.get("geometry").filter(|g| !g.is_null()).ok_or_else(|| bad(format!("feature {i}: no geometry")))?;
+        let geometry = parse_geometry(g).map_err(|m| bad(format!("feature {i}: {m}")))?;
+        let props = f.get("properties").and_then(J::as_object);
+        let values = fields
+            .iter()
+            .map(|(k, t)| match (props.and_then(|p| p.get(k)), t) {
+                (None | Some(J::Null), _) => Value::Null,
+                (Some(J::Bool(b)), FieldType::Int) => Value::Int(i64::from(*b)),
+                (Some(J::Bool(b)), FieldType::Real) => Value::Real(f64::from(u8::from(*b))),
+                (Some(J::Number(n)), FieldType::Int) => Value::Int(n.as_i64().unwrap_or_default()),
+                (Some(J::Number(n)), FieldType::Real) => Value::Real(n.as_f64().unwrap_or(f64::NAN)),
+                (Some(J::String(s)), _) => Value::Text(s.clone()),
+                (Some(other), _) => Value::Text(other.to_string()),
+            })
+            .collect();
+        layer.features.push(Feature { geometry, values });
+    }
+    Ok(layer)
+}
+
+fn coord(v: &J) -> std::result::Result<[f64; 3], String> {
+    let a = v.as_array().ok_or("a coordinate is not an array")?;
+    if a.len() < 2 {
+        return Err("a coordinate has fewer than 2 numbers".into());
+    }
+    let n = |i: usize| a.get(i).and_then(J::as_f64);
+    Ok([n(0).ok_or("a coordinate is not a number")?, n(1).ok_or("a coordinate is not a number")?, n(2).unwrap_or(f64::NAN)])
+}
+
+fn ring(v: &J) -> std::result::Result<Vec<[f64; 2]>, String> {
+    let pts = v.as_array().ok_or("a ring is not an array")?;
+    let r: Vec<[f64; 2]> = pts.iter().map(|p| coord(p).map(|c| [c[0], c[1]])).collect::<Result<_, _>>()?;
+    if r.len() < 4 {
+        return Err(format!("a polygon ring has {} positions, at least 4 needed", r.len()));
+    }
+    Ok(r)
+}
+
+fn polygon(v: &J) -> std::result::Result<Polygon, String> {
+    let rings = v.as_array().ok_or("polygon coordinates are not an array")?;
+    let mut it = rings.iter();
+    let exterior = ring(it.next().ok_or("a polygon without rings")?)?;
+    let holes = it.map(ring).collect::<Result<_, _>>()?;
+    Ok(Polygon { exterior, holes })
+}
+
+fn parse_geometry(g: &J) -> std::result::Result<Geometry, String> {
+    let c = g.get("coordinates").ok_or("geometry without coordinates")?;
+    match g.get("type").and_then(J::as_str) {
+        Some("Point") => Ok(Geometry::Point(coord(c)?)),
+        Some("LineString") => {
+            Ok(Geometry::LineString(c.as_array().ok_or("bad LineString")?.iter().map(coord).collect::<Result<_, _>>()?))
+        }
+        Some("Polygon") => Ok(Geometry::Polygon(polygon(c)?)),
+        Some("MultiPolygon") => {
+            Ok(Geometry::MultiPolygon(c.as_array().ok_or("bad MultiPolygon")?.iter().map(polygon).collect::<Result<_, _>>()?))
+        }
+        Some(t) => Err(format!("unsupported geometry type '{t}' (Point, LineString, Polygon, MultiPolygon are read)")),
+        None => Err("geometry without type".into()),
+    }
+}
+
+fn num(v: f64) -> J {
+    serde_json::Number::from_f64(v).map_or(J::Null, J::Number)
+}
+
+fn pos(c: [f64; 3]) -> J {
+    if c[2].is_nan() {
+        json!([num(c[0]), num(c[1])])
+    } else {
+        json!([num(c[0]), num(c[1]), num(c[2])])
+    }
+}
+
+fn closed(r: &[[f64; 2]]) -> J {
+    let mut v: Vec<J> = r.iter().map(|p| json!([num(p[0]), num(p[1])])).collect();
+    if let (Some(a), Some(b)) = (r.first(), r.last()) {
+        if a != b {
+            v.push(json!([num(a[0]), num(a[1])]));
+        }
+    }
+    J::Array(v)
+}
+
+fn poly_json(p: &Polygon) -> J {
+    J::Array(std::iter::once(&p.exterior).chain(&p.holes).map(|r| closed(r)).collect())
+}
+
+/// Writes a layer as a GeoJSON FeatureCollection (atomically).
+pub fn write_geojson(path: &Path, layer: &Layer) -> Result<()> {
+    let mut root = Map::new();
+    root.insert("type".into(), json!("FeatureCollection"));
+    root.insert("name".into(), json!(layer.name));
+    if let Some(e) = layer.crs.epsg {
+        root.insert("crs".into(), json!({"type": "name", "properties": {"name": format!("urn:ogc:def:crs:EPSG::{e}")}}));
+    }
+    let mut feats = Vec::with_capacity(layer.features.len());
+    for (i, f) in layer.features.iter().enumerate() {
+        if f.values.len() != layer.fields.len() {
+            return Err(Error::invalid(format!(
+                "feature {i} has {} values for {} fields",
+                f.values.len(),
+                layer.fields.len()
+            ))
+            .in_file(path));
+        }
+        let geometry = match &f.geometry {
+            Geometry::Point(c) => json!({"type": "Point", "coordinates": pos(*c)}),
+            Geometry::LineString(v) => {
+                json!({"type": "LineString", "coordinates": v.iter().map(|c| pos(*c)).collect::<Vec<_>>()})
+            }
+            Geometry::Polygon(p) => json!({"type": "Polygon", "coordinates": poly_json(p)}),
+            Geometry::MultiPolygon(ps) => {
+                json!({"type": "MultiPolygon", "coordinates": ps.iter().map(poly_json).collect::<Vec<_>>()})
+            }
+        };
+        let mut props = Map::new();
+        for ((name, _), v) in layer.fields.iter().zip(&f.values) {
+            let j = match v {
+                Value::Null => J::Null,
+                Value::Int(i) => json!(i),
+                Value::Real(r) => num(*r),
+                Value::Text(s) => json!(s),
+            };
+            props.insert(name.clone(), j);
+        }
+        feats.push(json!({"type": "Feature", "properties": props, "geometry": geometry}));
+    }
+    root.insert("features".into(), J::Array(feats));
+    let text = serde_json::to_string(&J::Object(root)).map_err(|e| Error::invalid(e.to_string()).in_file(path))?;
+    write_atomic(path, text.as_bytes())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn layer() -> Layer {
+        let mut l = Layer::new(
+            "buildings",
+            CrsInfo::from_epsg(25832),
+            vec![("id".into(), FieldType::Int), ("height".into(), FieldType::Real), ("name".into(), FieldType::Text)],
+        );
+        let mut p = Polygon::new(vec![[0.0, 0.0], [10.0, 0.0], [10.0, 5.0], [0.0, 5.0]]);
+        p.holes.push(vec![[1.0, 1.0], [2.0, 1.0], [2.0, 2.0], [1.0, 2.0]]);
+        l.features.push(Feature {
+            geometry: Geometry::Polygon(p.clone()),
+            values: vec![Value::Int(1), Value::Real(12.5), Value::Text("a".into())],
+        });
+        l.features.push(Feature {
+            geometry: Geometry::MultiPolygon(vec![p]),
+            values: vec![Value::Int(2), Value::Null, Value::Null],
+        });
+        l.features.push(Feature {
+            geometry: Geometry::Point([360_000.5, 5_700_000.25, 61.0]),
+            values: vec![Value::Int(3), Value::Real(f64::NAN), Value::Text("ü".into())],
+        });
+        l.features.push(Feature {
+            geometry: Geometry::LineString(vec![[0.0, 0.0, f64::NAN], [1.0, 1.0, f64::NAN]]),
+            values: vec![Value::Int(4), Value::Real(1.0), Value::Text("x".into())],
+        });
+        l
+    }
+
+    #[test]
+    fn round_trip_keeps_geometry_types_values_and_crs() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("b.geojson");
+        write_geojson(&path, &layer()).unwrap();
+        let back = read_geojson(&path).unwrap();
+        assert_eq!(back.name, "buildings");
+        assert_eq!(back.crs.epsg, Some(25832));
+        assert_eq!(back.fields, layer().fields);
+        let Geometry::Polygon(p) = &back.features[0].geometry else { panic!() };
+        assert_eq!(p.exterior.len(), 5); // closed on write
+        assert_eq!(p.area(), 49.0);
+        assert_eq!(back.features[1].values, vec![Value::Int(2), Value::Null, Value::Null]);
+        assert_eq!(back.features[2].geometry, Geometry::Point([360_000.5, 5_700_000.25, 61.0]));
+        assert_eq!(back.features[2].values[1], Value::Null); // NaN → null
+        let Geometry::LineString(ls) = &back.features[3].geometry else { panic!() };
+        assert!(ls[1][2].is_nan() && ls[1][0] == 1.0);
+    }
+
+    #[test]
+    fn mixed_property_types_and_bad_input() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("m.geojson");
+        std::fs::write(
+            &path,
+            r#"{"type":"FeatureCollection","features":[
+              {"type":"Feature","properties":{"a":1,"b":"x","c":true},"geometry":{"type":"Point","coordinates":[1,2]}},
+              {"type":"Feature","properties":{"a":2.5,"b":3},"geometry":{"type":"Point","coordinates":[1,2]}}]}"#,
+        )
+        .unwrap();
+        let l = read_geojson(&path).unwrap();
+        assert_eq!(l.name, "m");
+        assert!(l.crs.is_unknown());
+        assert_eq!(l.fields[0], ("a".into(), FieldType::Real));
+        assert_eq!(l.fields[1], ("b".into(), FieldType::Text));
+        assert_eq!(l.features[1].values, vec![Value::Real(2.5), Value::Text("3".into()), Value::Null]);
+        assert_eq!(l.features[0].values[2], Value::Int(1));
+        std::fs::write(&path, r#"{"type":"FeatureCollection","features":[{"type":"Feature","properties":{},
+            "geometry":{"type":"Polygon","coordinates":[[[0,0],[1,0],[0,0]]]}}]}"#)
+        .unwrap();
+        let e = read_geojson(&path).unwrap_err().to_string();
+        assert!(e.contains("m.geojson") && e.contains("feature 0") && e.contains("at least 4"), "{e}");
+        std::fs::write(&path, "{").unwrap();
+        assert!(read_geojson(&path).unwrap_err().to_string().contains("not valid JSON"));
+        std::fs::write(&path, r#"{"type":"Feature","geometry":{"type":"GeometryCollection","coordinates":[]}}"#).unwrap();
+        assert!(read_geojson(&path).unwrap_err().to_string().contains("unsupported geometry type"));
+    }
+}

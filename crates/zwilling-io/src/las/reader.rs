@@ -1,0 +1,380 @@
+//! Streaming LAS/LAZ reader: points come out in file order, block by block, with memory bounded
+//! by the block size (never by the file size).
+//!
+//! LAZ point data is stored in independently compressed chunks (LASzip, Isenburg 2013, "LASzip:
+//! lossless compression of LiDAR data", PE&RS 79(2)); the chunk table at the end of the data gives
+//! each chunk's byte size (and point count for variable-size chunks, as in COPC). The reader loads
+//! the compressed bytes of as many chunks as fill a block (at least one per worker thread),
+//! decompresses them in parallel with rayon, and parses the raw records straight into the
+//! [`PointBlock`] columns. Files without a usable chunk layout (LASzip's old point-wise
+//! compressor, or chunks of more than [`MAX_PARALLEL_CHUNK`] points) are decoded sequentially
+//! in bounded pieces.
+//!
+//! ```no_run
+//! use zwilling_io::las::LasReader;
+//! let mut r = LasReader::open("survey.laz".as_ref())?;
+//! let mut ground = 0;
+//! while let Some(block) = r.read_block(1 << 20)? {
+//!     ground += block.classification.iter().filter(|&&c| c == 2).count();
+//! }
+//! # Ok::<(), zwilling_core::Error>(())
+//! ```
+
+use std::fs::File;
+use std::io::{BufReader, Read, Seek, SeekFrom};
+use std::path::{Path, PathBuf};
+
+use laz::laszip::{ChunkTable, ChunkTableEntry, CompressorType, LasZipDecompressor};
+use laz::LazVlr;
+use zwilling_core::{CrsInfo, Error, PointBlock, Result};
+
+use super::header::RawHeader;
+use super::info::LasInfo;
+use super::record::{parse_records, RecordFormat};
+
+/// Chunks with more points than this are decoded sequentially in pieces, keeping memory bounded.
+pub const MAX_PARALLEL_CHUNK: u64 = 1 << 22;
+
+/// Points per block that [`read_all`](super::read_all) and the commands use.
+pub const DEFAULT_BLOCK: usize = 1 << 20;
+
+/// Reads points of one LAS/LAZ file in blocks.
+pub struct LasReader {
+    info: LasInfo,
+    format: RecordFormat,
+    source: Source,
+    /// Decoded records not yet handed out: `raw[raw_pos..]`.
+    raw: Vec<u8>,
+    raw_pos: usize,
+    /// Points not yet handed out.
+    remaining: u64,
+    /// Points not yet decoded into `raw`.
+    undecoded: u64,
+}
+
+enum Source {
+    Las(BufReader<File>),
+    Chunks(LazChunks),
+    Stream(Box<LasZipDecompressor<'static, BufReader<File>>>),
+}
+
+struct LazChunks {
+    file: File,
+    vlr: LazVlr,
+    /// Chunks with their true point counts.
+    chunks: Vec<ChunkTableEntry>,
+    /// Absolute file position of each chunk.
+    starts: Vec<u64>,
+    next: usize,
+    compressed: Vec<u8>,
+}
+
+impl LasReader {
+    /// Opens a LAS or LAZ file and reads its header and VLRs. Checks that the header agrees with
+    /// the file (size, point count, LAZ chunk table) so that a damaged file fails here, naming it.
+    pub fn open(path: &Path) -> Result<LasReader> {
+        let file = File::open(path).map_err(|e| Error::io(path, e))?;
+        if file.metadata().map(|m| m.is_dir()).unwrap_or(false) {
+            return Err(Error::bad_file(path, "is a directory, not a LAS/LAZ file"));
+        }
+        let file_len = file.metadata().map_err(|e| Error::io(path, e))?.len();
+        let mut src = BufReader::new(file);
+        let h = RawHeader::read(&mut src, path, file_len)?;
+        let mut warnings = Vec::new();
+        let mut vlrs = h.read_vlrs(&mut src, path)?;
+        vlrs.extend(h.read_evlrs(&mut src, file_len, &mut warnings));
+        let format = RecordFormat::new(h.point_format(), h.record_length as usize).map_err(|e| e.in_file(path))?;
+        let info = LasInfo::from_header(path.to_path_buf(), &h, vlrs, format.layout, warnings);
+        let data_start = h.offset_to_points as u64;
+        let count = h.point_count;
+        let source = if h.is_compressed() {
+            open_laz(path, src.into_inner(), &info, &format, data_start, file_len)?
+        } else {
+            let available = (file_len - data_start) / format.len as u64;
+            if count > available {
+                return Err(Error::bad_file(
+                    path,
+                    format!("header says {count} points but the file holds only {available} (truncated?)"),
+                ));
+            }
+            src.seek(SeekFrom::Start(data_start)).map_err(|e| Error::io(path, e))?;
+            Source::Las(src)
+        };
+        Ok(LasReader { info, format, source, raw: Vec::new(), raw_pos: 0, remaining: count, undecoded: count })
+    }
+
+    /// The header and VLRs.
+    pub fn info(&self) -> &LasInfo {
+        &self.info
+    }
+
+    /// Assigns a CRS, replacing what the file says (`--crs EPSG:25832`).
+    pub fn set_crs_override(&mut self, crs: CrsInfo) {
+        self.info.set_crs(crs);
+    }
+
+    /// Points not yet returned.
+    pub fn remaining(&self) -> u64 {
+        self.remaining
+    }
+
+    /// The next block of at most `max_points` points in file order, or `None` at the end.
+    pub fn read_block(&mut self, max_points: usize) -> Result<Option<PointBlock>> {
+        if self.remaining == 0 {
+            return Ok(None);
+        }
+        let max_points = max_points.max(1);
+        if self.raw_pos >= self.raw.len() {
+            self.fill(max_points)?;
+        }
+        let len = self.format.len;
+        let available = (self.raw.len() - self.raw_pos) / len;
+        let take = available.min(max_points).min(self.remaining.min(usize::MAX as u64) as usize);
+        if take == 0 {
+            return Err(Error::bad_file(&self.info.path, "point data ended early"));
+        }
+        let mut block = PointBlock::with_capacity(self.format.layout, take);
+        let end = self.raw_pos + take * len;
+        parse_records(&self.raw[self.raw_pos..end], &self.format, &self.info.scale, &self.info.offset, &mut block);
+        self.raw_pos = end;
+        self.remaining -= take as u64;
+        Ok(Some(block))
+    }
+
+    /// Decodes the next points into `raw`.
+    fn fill(&mut self, want: usize) -> Result<()> {
+        let len = self.format.len;
+        let path = &self.info.path;
+        self.raw.clear();
+        self.raw_pos = 0;
+        match &mut self.source {
+            Source::Las(src) => {
+                let n = (want.max(1 << 16) as u64).min(self.undecoded) as usize;
+                self.raw.resize(n * len, 0);
+                src.read_exact(&mut self.raw).map_err(|e| truncated(path, e))?;
+                self.undecoded -= n as u64;
+            }
+            Source::Stream(dec) => {
+                let n = (want as u64).min(self.undecoded) as usize;
+                self.raw.resize(n * len, 0);
+                let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| dec.decompress_many(&mut self.raw)));
+                match r {
+                    Ok(Ok(())) => {}
+                    Ok(Err(e)) => return Err(truncated(path, e)),
+                    Err(_) => return Err(Error::bad_file(path, "LAZ point data is damaged (decoder failed)")),
+                }
+                self.undecoded -= n as u64;
+            }
+            Source::Chunks(c) => {
+                let threads = rayon::current_num_threads().max(1);
+                let first = c.next;
+                let mut points = 0u64;
+                while c.next < c.chunks.len() && (points < want as u64 || c.next - first < threads) {
+                    points += c.chunks[c.next].point_count;
+                    c.next += 1;
+                }
+                let last = c.next;
+                if first == last {
+                    return Err(Error::bad_file(path, "LAZ point data ended before the header's point count"));
+                }
+                let end_byte = c.starts[last - 1] + c.chunks[last - 1].byte_count;
+                c.compressed.resize((end_byte - c.starts[first]) as usize, 0);
+                c.file.seek(SeekFrom::Start(c.starts[first])).map_err(|e| Error::io(path, e))?;
+                c.file.read_exact(&mut c.compressed).map_err(|e| truncated(path, e))?;
+                self.raw.resize(points as usize * len, 0);
+                let (compressed, vlr, entries) = (&c.compressed, &c.vlr, &c.chunks[first..last]);
+                let raw = &mut self.raw;
+                let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    laz::laszip::parallel::par_decompress(compressed, raw, vlr, entries)
+                }));
+                match r {
+                    Ok(Ok(())) => {}
+                    Ok(Err(e)) => {
+                        return Err(Error::bad_file(
+                            path,
+                            format!("LAZ chunks {}-{} of {} are damaged: {e}", first + 1, last, c.chunks.len()),
+                        ))
+                    }
+                    Err(_) => {
+                        return Err(Error::bad_file(
+                            path,
+                            format!(
+                                "LAZ chunks {}-{} of {} are damaged (decoder failed)",
+                                first + 1,
+                                last,
+                                c.chunks.len()
+                            ),
+                        ))
+                    }
+                }
+                self.undecoded = self.undecoded.saturating_sub(points);
+            }
+        }
+        Ok(())
+    }
+}
+
+fn truncated(path: &Path, e: impl std::fmt::Display) -> Error {
+    Error::bad_file(path, format!("point data is truncated or damaged: {e}"))
+}
+
+fn read_i64_at(f: &mut File, pos: SeekFrom) -> Option<i64> {
+    let mut b = [0u8; 8];
+    f.seek(pos).ok()?;
+    f.read_exact(&mut b).ok()?;
+    Some(i64::from_le_bytes(b))
+}
+
+/// Sets up LAZ decoding: finds and checks the LASzip VLR and the chunk table.
+fn open_laz(
+    path: &Path,
+    mut file: File,
+    info: &LasInfo,
+    format: &RecordFormat,
+    data_start: u64,
+    file_len: u64,
+) -> Result<Source> {
+    let bad = |m: String| Error::bad_file(path, m);
+    let laszip = info
+        .vlrs
+        .iter()
+        .find(|v| v.is_laszip())
+        .ok_or_else(|| bad("compressed point format but no LASzip VLR: not a valid LAZ file".into()))?;
+    let vlr = LazVlr::from_buffer(&laszip.data).map_err(|e| bad(format!("unreadable LASzip VLR: {e}")))?;
+    if vlr.items_size() != format.len as u64 {
+        return Err(bad(format!(
+            "LASzip VLR describes {}-byte points but the header says {}",
+            vlr.items_size(),
+            format.len
+        )));
+    }
+    let count = info.point_count;
+    // The LASzip VLR starts with the compressor type: 1 point-wise, 2 point-wise chunked, 3 layered chunked.
+    let compressor = u16::from_le_bytes([laszip.data[0], laszip.data[1]]);
+    let chunked =
+        compressor == CompressorType::PointWiseChunked as u16 || compressor == CompressorType::LayeredChunked as u16;
+    if !chunked {
+        return stream(path, file, vlr, data_start);
+    }
+    if count == 0 {
+        return Ok(Source::Chunks(LazChunks {
+            file,
+            vlr,
+            chunks: Vec::new(),
+            starts: Vec::new(),
+            next: 0,
+            compressed: Vec::new(),
+        }));
+    }
+    // Offset to the chunk table: first 8 bytes of the point data, or (when the writer could not
+    // seek back) the last 8 bytes of the file, as LASzip does.
+    let valid = |o: i64| o > data_start as i64 && (o as u64).saturating_add(8) <= file_len;
+    let table_at = match read_i64_at(&mut file, SeekFrom::Start(data_start)) {
+        Some(o) if valid(o) => o as u64,
+        Some(_) => match read_i64_at(&mut file, SeekFrom::End(-8)) {
+            Some(o) if valid(o) => o as u64,
+            _ => return Err(bad("LAZ chunk table is missing: the file is truncated or was not finished".into())),
+        },
+        None => return Err(bad("truncated: the LAZ point data is missing".into())),
+    };
+    let mut head = [0u8; 8];
+    file.seek(SeekFrom::Start(table_at)).map_err(|e| Error::io(path, e))?;
+    file.read_exact(&mut head).map_err(|e| truncated(path, e))?;
+    let n_chunks = u32::from_le_bytes(head[4..8].try_into().unwrap_or_default()) as u64;
+    if n_chunks == 0 || n_chunks > (file_len / 2).min(count) + 1 {
+        return Err(bad(format!("LAZ chunk table lists {n_chunks} chunks for {count} points: damaged")));
+    }
+    file.seek(SeekFrom::Start(table_at)).map_err(|e| Error::io(path, e))?;
+    let table = ChunkTable::read(&mut BufReader::new(&mut file), vlr.uses_variable_size_chunks())
+        .map_err(|e| bad(format!("unreadable LAZ chunk table (truncated?): {e}")))?;
+    let mut chunks: Vec<ChunkTableEntry> = table.as_ref().to_vec();
+    if !vlr.uses_variable_size_chunks() {
+        let size = vlr.chunk_size() as u64;
+        let capacity = size.saturating_mul(chunks.len() as u64);
+        if count > capacity {
+            return Err(bad(format!(
+                "header says {count} points but the LAZ chunk table holds at most {capacity} (truncated?)"
+            )));
+        }
+        let mut left = count;
+        for c in &mut chunks {
+            c.point_count = size.min(left);
+            left -= c.point_count;
+        }
+    } else {
+        let total: u64 = chunks.iter().map(|c| c.point_count).sum();
+        if count > total {
+            return Err(bad(format!("header says {count} points but the LAZ chunks hold only {total} (truncated?)")));
+        }
+        let mut left = count;
+        for c in &mut chunks {
+            c.point_count = c.point_count.min(left);
+            left -= c.point_count;
+        }
+    }
+    let mut starts = Vec::with_capacity(chunks.len());
+    let mut pos = data_start + 8;
+    for c in &chunks {
+        starts.push(pos);
+        pos = pos.saturating_add(c.byte_count);
+    }
+    if pos > table_at {
+        return Err(bad(format!(
+            "LAZ chunk table lists {} bytes of chunks but only {} precede the table: damaged",
+            pos - data_start - 8,
+            table_at - data_start - 8
+        )));
+    }
+    let keep: Vec<usize> = (0..chunks.len()).filter(|&i| chunks[i].point_count > 0).collect();
+    let chunks: Vec<ChunkTableEntry> = keep.iter().map(|&i| chunks[i]).collect();
+    let starts: Vec<u64> = keep.iter().map(|&i| starts[i]).collect();
+    if chunks.iter().any(|c| c.point_count > MAX_PARALLEL_CHUNK) {
+        return stream(path, file, vlr, data_start);
+    }
+    Ok(Source::Chunks(LazChunks { file, vlr, chunks, starts, next: 0, compressed: Vec::new() }))
+}
+
+fn stream(path: &Path, mut file: File, vlr: LazVlr, data_start: u64) -> Result<Source> {
+    file.seek(SeekFrom::Start(data_start)).map_err(|e| Error::io(path, e))?;
+    let dec = LasZipDecompressor::new(BufReader::new(file), vlr)
+        .map_err(|e| Error::bad_file(path, format!("cannot decode LAZ data: {e}")))?;
+    Ok(Source::Stream(Box::new(dec)))
+}
+
+/// Reads a whole file into one block (for files known to be small; prefer [`LasReader`]).
+pub fn read_all(path: &Path) -> Result<(LasInfo, PointBlock)> {
+    let mut r = LasReader::open(path)?;
+    let mut all = PointBlock::with_capacity(r.format.layout, r.info.point_count.min(1 << 24) as usize);
+    while let Some(b) = r.read_block(DEFAULT_BLOCK)? {
+        extend(&mut all, b);
+    }
+    Ok((r.info, all))
+}
+
+/// Appends all columns of `b` to `all` (same layout).
+pub(crate) fn extend(all: &mut PointBlock, b: PointBlock) {
+    all.x.extend_from_slice(&b.x);
+    all.y.extend_from_slice(&b.y);
+    all.z.extend_from_slice(&b.z);
+    all.intensity.extend_from_slice(&b.intensity);
+    all.return_number.extend_from_slice(&b.return_number);
+    all.number_of_returns.extend_from_slice(&b.number_of_returns);
+    all.classification.extend_from_slice(&b.classification);
+    all.flags.extend_from_slice(&b.flags);
+    all.scan_angle.extend_from_slice(&b.scan_angle);
+    all.user_data.extend_from_slice(&b.user_data);
+    all.point_source_id.extend_from_slice(&b.point_source_id);
+    all.gps_time.extend_from_slice(&b.gps_time);
+    all.rgb.extend_from_slice(&b.rgb);
+    all.nir.extend_from_slice(&b.nir);
+    all.waveform.extend_from_slice(&b.waveform);
+    all.extra.extend_from_slice(&b.extra);
+}
+
+/// The path a reader is reading.
+impl LasReader {
+    /// The file being read.
+    pub fn path(&self) -> &PathBuf {
+        &self.info.path
+    }
+}

@@ -1,0 +1,180 @@
+//! The 3D Tiles point writer on a synthetic corridor: every point exactly once, positions in ECEF
+//! as the CRS transformer puts them, geometric error never growing, same bytes at 1 and 2 threads,
+//! and (conformance) the output passes the glTF validator and tileset checks.
+
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+use zwilling_core::{CrsInfo, PointBlock, PointLayout, Result};
+use zwilling_crs::Transformer;
+use zwilling_io::las::{LasWriter, WriterOptions};
+use zwilling_io::tiles3d::{write_point_tileset, TilesOptions};
+use zwilling_tiles::LocalFrame;
+
+const E0: f64 = 360_000.0;
+const N0: f64 = 5_700_000.0;
+
+/// A 240 m × 30 m street: road surface, two façades, deterministic pseudo-random points.
+fn corridor(path: &Path, n: usize) {
+    let layout = PointLayout::for_format(7, 0).unwrap();
+    let mut b = PointBlock::with_capacity(layout, n);
+    let mut s = 7u64;
+    let mut rnd = || {
+        s = s.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        (s >> 11) as f64 / (1u64 << 53) as f64
+    };
+    for i in 0..n {
+        let along = rnd() * 240.0;
+        let (x, y, z, c) = match i % 4 {
+            0 => (E0 + along, N0 + 15.0, 60.0 + rnd() * 12.0, 6u8),
+            1 => (E0 + along, N0 - 15.0, 60.0 + rnd() * 12.0, 6),
+            _ => (E0 + along, N0 + (rnd() - 0.5) * 30.0, 60.0 + 0.01 * along, 2),
+        };
+        b.push_xyz(x, y, z, c);
+        b.intensity[i] = (i % 4000) as u16;
+        b.rgb[i] = [(i % 65536) as u16, 30000, 20000];
+        b.gps_time[i] = i as f64;
+    }
+    let opts = WriterOptions {
+        point_format: 7,
+        offset: [E0, N0, 0.0],
+        crs: CrsInfo::compound(25832, 7837),
+        ..WriterOptions::default()
+    };
+    let mut w = LasWriter::create(path, opts).unwrap();
+    w.write_block(&b).unwrap();
+    w.finish().unwrap();
+}
+
+fn to_ecef_fn(tr: &Transformer) -> impl Fn(&PointBlock, &mut Vec<[f64; 3]>) -> Result<()> + Sync + '_ {
+    move |b, out| {
+        out.resize(b.len(), [0.0; 3]);
+        tr.to_ecef_slice(&b.x, &b.y, &b.z, out)
+    }
+}
+
+fn glb_json(bytes: &[u8]) -> (Value, &[u8]) {
+    let jl = u32::from_le_bytes(bytes[12..16].try_into().unwrap()) as usize;
+    let js: Value = serde_json::from_slice(&bytes[20..20 + jl]).unwrap();
+    (js, &bytes[28 + jl..])
+}
+
+/// (tile uri, geometric error, parent error) for every tile with content.
+fn walk(t: &Value, parent_ge: f64, out: &mut Vec<(String, f64, f64)>) {
+    let ge = t["geometricError"].as_f64().unwrap();
+    assert!(ge <= parent_ge + 1e-12, "geometric error grows: {ge} > {parent_ge}");
+    if let Some(uri) = t["content"]["uri"].as_str() {
+        out.push((uri.to_string(), ge, parent_ge));
+    }
+    for c in t["children"].as_array().into_iter().flatten() {
+        walk(c, ge, out);
+    }
+}
+
+fn all_files(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
+    let mut v: Vec<_> = walkdir(dir).into_iter().map(|p| (p.clone(), std::fs::read(&p).unwrap())).collect();
+    v.sort();
+    v
+}
+
+fn walkdir(dir: &Path) -> Vec<PathBuf> {
+    let mut out = vec![];
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            out.extend(walkdir(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
+}
+
+#[test]
+fn every_point_once_and_deterministic() {
+    let dir = tempfile::tempdir().unwrap();
+    let laz = dir.path().join("street.laz");
+    let n = 120_000;
+    corridor(&laz, n);
+    let tr = Transformer::new(&CrsInfo::from_epsg(25832)).unwrap();
+    let f = to_ecef_fn(&tr);
+    let opts = TilesOptions { max_points_per_tile: 8_000, chunk_points: 30_000, grid: 128, ..TilesOptions::default() };
+    let mut outputs = vec![];
+    for threads in [1, 2] {
+        let out = dir.path().join(format!("t{threads}"));
+        let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+        let rep = pool.install(|| write_point_tileset(&[laz.clone()], &out, &f, &opts, &|_| {})).unwrap();
+        assert_eq!(rep.points, n as u64);
+        assert!(rep.chunks > 1, "the test must exercise several chunks");
+        outputs.push(out);
+    }
+    let (a, b) = (all_files(&outputs[0]), all_files(&outputs[1]));
+    assert_eq!(a.len(), b.len());
+    for ((pa, ba), (_, bb)) in a.iter().zip(&b) {
+        assert!(ba == bb, "{} differs between 1 and 2 threads", pa.display());
+    }
+    // Every point exactly once: the counts of all tiles add up, and classes add up.
+    let ts: Value = serde_json::from_slice(&std::fs::read(outputs[0].join("tileset.json")).unwrap()).unwrap();
+    assert_eq!(ts["asset"]["version"], "1.1");
+    assert_eq!(ts["root"]["refine"], "ADD");
+    let mut tiles = vec![];
+    walk(&ts["root"], ts["geometricError"].as_f64().unwrap(), &mut tiles);
+    let (mut total, mut ground) = (0usize, 0usize);
+    for (uri, _, _) in &tiles {
+        let bytes = std::fs::read(outputs[0].join(uri)).unwrap();
+        let (js, bin) = glb_json(&bytes);
+        let attrs = &js["meshes"][0]["primitives"][0]["attributes"];
+        let count = js["accessors"][attrs["POSITION"].as_u64().unwrap() as usize]["count"].as_u64().unwrap() as usize;
+        total += count;
+        let acc = &js["accessors"][attrs["_CLASSIFICATION"].as_u64().unwrap() as usize];
+        let view = &js["bufferViews"][acc["bufferView"].as_u64().unwrap() as usize];
+        let off = view["byteOffset"].as_u64().unwrap() as usize;
+        ground += (0..count).filter(|i| bin[off + 4 * i] == 2).count();
+    }
+    assert_eq!(total, n);
+    assert_eq!(ground, n / 2);
+}
+
+#[test]
+fn positions_land_where_the_transformer_puts_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let laz = dir.path().join("small.laz");
+    corridor(&laz, 500);
+    let tr = Transformer::new(&CrsInfo::from_epsg(25832)).unwrap();
+    let f = to_ecef_fn(&tr);
+    let out = dir.path().join("t");
+    write_point_tileset(&[laz.clone()], &out, &f, &TilesOptions::default(), &|_| {}).unwrap();
+    let ts: Value = serde_json::from_slice(&std::fs::read(out.join("tileset.json")).unwrap()).unwrap();
+    let m: Vec<f64> = ts["root"]["transform"].as_array().unwrap().iter().map(|v| v.as_f64().unwrap()).collect();
+    let frame = LocalFrame::from_ecef([m[12], m[13], m[14]]);
+    let bytes = std::fs::read(out.join(ts["root"]["content"]["uri"].as_str().unwrap())).unwrap();
+    let (js, bin) = glb_json(&bytes);
+    let t: Vec<f64> = js["nodes"][0]["translation"].as_array().unwrap().iter().map(|v| v.as_f64().unwrap()).collect();
+    // glTF y-up (x, y, z) = ENU (e, u, −n)
+    let (_, block) = zwilling_io::las::read_all(&laz).unwrap();
+    let mut expected = vec![[0.0; 3]; block.len()];
+    tr.to_ecef_slice(&block.x, &block.y, &block.z, &mut expected).unwrap();
+    for (i, e) in expected.iter().enumerate() {
+        let q = |k: usize| f32::from_le_bytes(bin[12 * i + 4 * k..12 * i + 4 * k + 4].try_into().unwrap()) as f64;
+        let enu = [t[0] + q(0), -(t[2] + q(2)), t[1] + q(1)];
+        let got = frame.to_ecef(enu);
+        let d = ((got[0] - e[0]).powi(2) + (got[1] - e[1]).powi(2) + (got[2] - e[2]).powi(2)).sqrt();
+        assert!(d < 0.005, "point {i} is {d} m off");
+    }
+}
+
+#[cfg(feature = "conformance")]
+#[test]
+fn tileset_passes_the_validators() {
+    let dir = tempfile::tempdir().unwrap();
+    let laz = dir.path().join("street.laz");
+    corridor(&laz, 60_000);
+    let tr = Transformer::new(&CrsInfo::from_epsg(25832)).unwrap();
+    let f = to_ecef_fn(&tr);
+    let out = dir.path().join("t");
+    let opts = TilesOptions { max_points_per_tile: 10_000, chunk_points: 20_000, ..TilesOptions::default() };
+    write_point_tileset(&[laz], &out, &f, &opts, &|_| {}).unwrap();
+    let tool = zwilling_core::testdata::shared_path("tools/validate-3dtiles");
+    let o = std::process::Command::new(tool).arg(&out).output().unwrap();
+    assert!(o.status.success(), "{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
+}
