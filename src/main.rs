@@ -5,6 +5,7 @@
 
 mod cmd;
 mod geoid;
+mod pipeline;
 mod progress;
 
 use clap::Parser;

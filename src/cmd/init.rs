@@ -1,11 +1,67 @@
-//! `zwilling init`.
+//! `zwilling init`: a commented pipeline template.
 
 use clap::Args;
+use std::path::PathBuf;
 use zwilling_core::{Error, Result};
 
-#[derive(Args, Debug)]
-pub struct InitArgs {}
+/// The template `zwilling init` writes.
+pub const TEMPLATE: &str = r#"# zwilling pipeline — run with `zwilling run pipeline.toml`.
+# Paths are relative to this file. Every stage table is optional; remove one (or set
+# `enabled = false`) to skip that stage. `args = [...]` passes extra flags to the stage's command
+# (see `zwilling <command> --help`). A rerun skips steps whose inputs and options are unchanged.
 
-pub fn run(_a: InitArgs) -> Result<()> {
-    Err(Error::invalid("init: under construction"))
+[input]
+clouds = ["survey/"]                    # LAS/LAZ files or folders (one dataset)
+trajectory = "survey/trajectory.csv"    # time,x,y,z,heading,pitch,roll — needed by [road]
+images = "survey/images"                # pavement images + poses.csv — needed by [cracks]
+buildings = "survey/buildings.geojson"  # footprints: obstacles and risk in [rain]
+# areas = "areas.gpkg"                  # aggregation polygons with FK / BW attributes for [road]
+# dem = "dem.tif"                       # use this DEM instead of the DTM from [grid]
+# crs = "EPSG:25832+7837"               # override the clouds' CRS (UTM 32N + DHHN2016)
+
+[output]
+dir = "out"
+
+[ground]                                # noise removal + SMRF ground filter → out/ground/*.laz
+keep_existing = false                   # true: trust the files' ground class
+
+[grid]                                  # rasters (COG) → out/rasters/*.tif
+res = 0.5                               # cell size in metres
+products = ["dtm", "dsm", "intensity", "rgb"]
+
+[cracks]                                # training-free crack detection → out/cracks/
+
+[road]                                  # ZEB road condition → out/road.gpkg
+section = 100                           # evaluation section length in metres
+
+[rain]                                  # heavy-rain simulation on the DTM → out/rain/
+rain = "90mm/1h"                        # block rain (NRW "extreme" scenario)
+
+[tiles]                                 # 3D Tiles for CesiumJS → out/tiles/tileset.json
+max_points_per_tile = 100000
+attributes = "rgb,intensity,classification"
+
+[report]                                # out/report.html
+title = "Street survey"
+"#;
+
+#[derive(Args, Debug)]
+pub struct InitArgs {
+    /// Where to write the template.
+    #[arg(default_value = "pipeline.toml")]
+    pub path: PathBuf,
+    /// Overwrite an existing file.
+    #[arg(long)]
+    pub force: bool,
+}
+
+pub fn run(a: InitArgs) -> Result<()> {
+    if a.path.exists() && !a.force {
+        return Err(Error::bad_file(&a.path, "exists already (use --force to overwrite)"));
+    }
+    std::fs::write(&a.path, TEMPLATE).map_err(|e| Error::io(&a.path, e))?;
+    if !crate::progress::quiet() {
+        println!("wrote {} — edit the paths, then: zwilling run {}", a.path.display(), a.path.display());
+    }
+    Ok(())
 }

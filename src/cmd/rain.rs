@@ -1,11 +1,400 @@
-//! `zwilling rain`.
+//! `zwilling rain`: depression filling, sinks, flow paths, 2D rain-on-grid simulation, hazard and
+//! risk. Thin glue: reading and writing through `zwilling_io`, the work in `zwilling_rain`.
+//! Methods and parameters: docs/rain.md.
 
-use clap::Args;
-use zwilling_core::{Error, Result};
+use clap::{Args, Subcommand, ValueEnum};
+use std::path::{Path, PathBuf};
+use zwilling_core::{Error, Grid, Layer, Result};
+use zwilling_io::raster::{read_geotiff_f32, write_cog, CogOptions, Resampling};
+use zwilling_rain::simulate::{Boundary, Edges, Infiltration, SimulationConfig};
+use zwilling_rain::storm::Hyetograph;
+use zwilling_rain::{accumulation, d8, fill, flowpaths, hazard, mfd, risk, simulate, sinks};
 
 #[derive(Args, Debug)]
-pub struct RainArgs {}
+pub struct RainArgs {
+    #[command(subcommand)]
+    pub command: RainCommand,
+}
 
-pub fn run(_a: RainArgs) -> Result<()> {
-    Err(Error::invalid("rain: under construction"))
+#[derive(Subcommand, Debug)]
+pub enum RainCommand {
+    /// Fill depressions (Priority-Flood, exactly flat, edge cells are outlets) → GeoTIFF.
+    Fill(FillArgs),
+    /// Sinks (Senken): polygons with depth, area, volume, spill level; optional depth raster.
+    Sinks(SinksArgs),
+    /// Flow directions, accumulation and flow paths (Fließwege).
+    Flow(FlowArgs),
+    /// 2D rain-on-grid simulation (local inertial shallow water).
+    Simulate(SimulateArgs),
+    /// Hazard classes and risk for buildings and roads from simulation results.
+    Hazard(HazardArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct FillArgs {
+    /// Input DEM (GeoTIFF).
+    #[arg(long)]
+    pub dem: PathBuf,
+    /// Output filled DEM (Cloud-Optimised GeoTIFF).
+    #[arg(short, long)]
+    pub output: PathBuf,
+}
+
+#[derive(Args, Debug)]
+pub struct SinksArgs {
+    /// Input DEM (GeoTIFF).
+    #[arg(long)]
+    pub dem: PathBuf,
+    /// Output sink polygons (.geojson; .gpkg once the GeoPackage writer exists).
+    #[arg(short, long)]
+    pub output: PathBuf,
+    /// Keep cells deeper than this (m).
+    #[arg(long, default_value_t = 0.05, value_name = "M")]
+    pub min_depth: f64,
+    /// Also write the sink depth raster here (GeoTIFF).
+    #[arg(long, value_name = "TIF")]
+    pub depth_tif: Option<PathBuf>,
+}
+
+/// Flow routing method.
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Routing {
+    /// Single steepest direction.
+    D8,
+    /// Freeman (1991) multiple flow directions, p = 1.1.
+    Freeman,
+    /// Quinn et al. (1991) multiple flow directions.
+    Quinn,
+}
+
+#[derive(Args, Debug)]
+pub struct FlowArgs {
+    /// Input DEM (GeoTIFF); it is filled first.
+    #[arg(long)]
+    pub dem: PathBuf,
+    /// Output flow paths (.geojson; .gpkg once the GeoPackage writer exists).
+    #[arg(short, long)]
+    pub output: PathBuf,
+    /// Upstream area (m²) from which a flow path starts.
+    #[arg(long, default_value_t = 1000.0, value_name = "M2")]
+    pub threshold: f64,
+    /// Routing of the accumulation raster.
+    #[arg(long, value_enum, default_value = "d8")]
+    pub routing: Routing,
+    /// Write upstream area (m²) here (GeoTIFF).
+    #[arg(long, value_name = "TIF")]
+    pub accumulation_tif: Option<PathBuf>,
+    /// Write D8 directions (ESRI codes) here (GeoTIFF).
+    #[arg(long, value_name = "TIF")]
+    pub direction_tif: Option<PathBuf>,
+}
+
+/// Edge boundary choice on the command line.
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EdgeArg {
+    /// Free outflow at critical depth.
+    Free,
+    /// Wall.
+    Closed,
+}
+
+impl From<EdgeArg> for Boundary {
+    fn from(e: EdgeArg) -> Self {
+        match e {
+            EdgeArg::Free => Boundary::Critical,
+            EdgeArg::Closed => Boundary::Closed,
+        }
+    }
+}
+
+#[derive(Args, Debug)]
+pub struct SimulateArgs {
+    /// Input DEM (GeoTIFF).
+    #[arg(long)]
+    pub dem: PathBuf,
+    /// Block rain, e.g. 90mm/1h (NRW extreme), 45mm/90min.
+    #[arg(long, default_value = "90mm/1h")]
+    pub rain: String,
+    /// Euler type II storm instead: KOSTRA depth–duration table "5:16,10:24,15:29.5,...,60:48.5"
+    /// (minutes:mm) for the duration given by --storm-minutes.
+    #[arg(long, value_name = "TABLE")]
+    pub euler2: Option<String>,
+    /// Duration of the Euler type II storm (minutes).
+    #[arg(long, default_value_t = 60.0)]
+    pub storm_minutes: f64,
+    /// Simulated time in minutes (default: storm duration + 30 min).
+    #[arg(long, value_name = "MIN")]
+    pub minutes: Option<f64>,
+    /// Building footprints (GeoJSON polygons): cells whose centre lies inside are walls.
+    #[arg(long)]
+    pub buildings: Option<PathBuf>,
+    /// Manning's n (s/m^1/3) everywhere (roads 0.015–0.02, open land 0.05).
+    #[arg(long, default_value_t = 0.05)]
+    pub manning: f64,
+    /// Boundary on all edges.
+    #[arg(long, value_enum, default_value = "free")]
+    pub boundary: EdgeArg,
+    /// Override the north edge.
+    #[arg(long, value_enum)]
+    pub boundary_north: Option<EdgeArg>,
+    /// Override the south edge.
+    #[arg(long, value_enum)]
+    pub boundary_south: Option<EdgeArg>,
+    /// Override the east edge.
+    #[arg(long, value_enum)]
+    pub boundary_east: Option<EdgeArg>,
+    /// Override the west edge.
+    #[arg(long, value_enum)]
+    pub boundary_west: Option<EdgeArg>,
+    /// Constant infiltration capacity (mm/h).
+    #[arg(long, value_name = "MM_H")]
+    pub infiltration: Option<f64>,
+    /// Courant number.
+    #[arg(long, default_value_t = 0.7)]
+    pub cfl: f64,
+    /// Depth snapshots at these times (minutes), comma-separated.
+    #[arg(long, value_delimiter = ',', value_name = "MIN")]
+    pub snapshots: Vec<f64>,
+    /// Output folder.
+    #[arg(short, long)]
+    pub output: PathBuf,
+}
+
+#[derive(Args, Debug)]
+pub struct HazardArgs {
+    /// Maximum depth raster (max_depth.tif of `rain simulate`).
+    #[arg(long)]
+    pub depth: PathBuf,
+    /// Maximum velocity raster (max_velocity.tif).
+    #[arg(long)]
+    pub velocity: PathBuf,
+    /// Building footprints (GeoJSON).
+    #[arg(long)]
+    pub buildings: Option<PathBuf>,
+    /// Integer attribute of the buildings with the exposure class 1–4.
+    #[arg(long)]
+    pub exposure_field: Option<String>,
+    /// Roads (GeoJSON lines or polygons).
+    #[arg(long)]
+    pub roads: Option<PathBuf>,
+    /// Critical objects (GeoJSON points).
+    #[arg(long)]
+    pub critical: Option<PathBuf>,
+    /// Hazard preset (built in: nrw-default, dwa-m119) or a TOML file.
+    #[arg(long, default_value = "nrw-default")]
+    pub preset: String,
+    /// Output folder.
+    #[arg(short, long)]
+    pub output: PathBuf,
+}
+
+pub fn run(a: RainArgs) -> Result<()> {
+    match a.command {
+        RainCommand::Fill(a) => run_fill(a),
+        RainCommand::Sinks(a) => run_sinks(a),
+        RainCommand::Flow(a) => run_flow(a),
+        RainCommand::Simulate(a) => run_simulate(a),
+        RainCommand::Hazard(a) => run_hazard(a),
+    }
+}
+
+fn read_dem(path: &Path) -> Result<Grid<f32>> {
+    let g = read_geotiff_f32(path)?;
+    if g.is_empty() {
+        return Err(Error::bad_file(path, "the DEM has no cells"));
+    }
+    Ok(g)
+}
+
+fn cog_opts(classes: bool) -> CogOptions {
+    CogOptions { resampling: if classes { Resampling::Nearest } else { Resampling::Average }, ..Default::default() }
+}
+
+/// Writes a vector layer: GeoJSON now; GeoPackage once zwilling_io has a writer.
+fn write_layer(path: &Path, layer: &Layer) -> Result<()> {
+    match path.extension().and_then(|e| e.to_str()).map(|e| e.to_ascii_lowercase()) {
+        Some(e) if e == "geojson" || e == "json" => zwilling_io::geojson::write_geojson(path, layer),
+        Some(e) if e == "gpkg" => Err(Error::invalid(format!(
+            "{}: GeoPackage output is not available yet in this build (no GeoPackage writer in zwilling-io); \
+             write .geojson instead",
+            path.display()
+        ))),
+        _ => Err(Error::invalid(format!("{}: unknown vector format, use .geojson", path.display()))),
+    }
+}
+
+fn run_fill(a: FillArgs) -> Result<()> {
+    let dem = read_dem(&a.dem)?;
+    let filled = fill::fill_depressions(&dem)?;
+    let raised = dem.data.iter().zip(&filled.data).filter(|(a, b)| b > a).count();
+    tracing::info!("{raised} cells raised");
+    write_cog(&a.output, &filled, &cog_opts(false))
+}
+
+fn run_sinks(a: SinksArgs) -> Result<()> {
+    let dem = read_dem(&a.dem)?;
+    let filled = fill::fill_depressions(&dem)?;
+    let found = sinks::find_sinks(&dem, &filled, a.min_depth);
+    if let Some(p) = &a.depth_tif {
+        write_cog(p, &sinks::sink_depth(&dem, &filled), &cog_opts(false))?;
+    }
+    let total: f64 = found.iter().map(|s| s.volume_m3).sum();
+    eprintln!("{} sinks deeper than {} m, {:.1} m³ in total", found.len(), a.min_depth, total);
+    write_layer(&a.output, &sinks::sinks_layer(&found, &dem.crs))
+}
+
+fn run_flow(a: FlowArgs) -> Result<()> {
+    if !(a.threshold > 0.0) {
+        return Err(Error::invalid(format!("--threshold must be > 0 m², got {}", a.threshold)));
+    }
+    let dem = read_dem(&a.dem)?;
+    let filled = fill::fill_depressions(&dem)?;
+    let dir = d8::flow_directions_d8(&filled);
+    let acc = accumulation::flow_accumulation_d8(&dir, None);
+    if let Some(p) = &a.accumulation_tif {
+        let routed = match a.routing {
+            Routing::D8 => acc.clone(),
+            Routing::Freeman => mfd::flow_accumulation_mfd(&filled, &dir, mfd::MfdMethod::Freeman { exponent: 1.1 }),
+            Routing::Quinn => mfd::flow_accumulation_mfd(&filled, &dir, mfd::MfdMethod::Quinn),
+        };
+        let cell = dem.transform.cell_x * dem.transform.cell_y;
+        let mut area = routed.map(|&v| (v * cell) as f32);
+        area.nodata = Some(f64::NAN);
+        write_cog(p, &area, &cog_opts(false))?;
+    }
+    if let Some(p) = &a.direction_tif {
+        write_cog(p, &d8::to_esri(&dir), &cog_opts(true))?;
+    }
+    let paths = flowpaths::flow_paths(&dir, &acc, a.threshold, &dem.crs);
+    eprintln!("{} flow path segments above {} m²", paths.features.len(), a.threshold);
+    write_layer(&a.output, &paths)
+}
+
+fn parse_table(s: &str) -> Result<Vec<(f64, f64)>> {
+    s.split(',')
+        .map(|p| {
+            let (d, v) = p.split_once(':').ok_or_else(|| Error::invalid(format!("--euler2: '{p}' is not minutes:mm")))?;
+            let num = |x: &str| x.trim().parse::<f64>().map_err(|_| Error::invalid(format!("--euler2: '{p}' is not minutes:mm")));
+            Ok((num(d)?, num(v)?))
+        })
+        .collect()
+}
+
+/// Cells whose centre lies in a building footprint.
+fn building_mask(dem: &Grid<f32>, layer: &Layer) -> Vec<bool> {
+    let mut mask = vec![false; dem.len()];
+    for f in &layer.features {
+        let polys: Vec<&zwilling_core::Polygon> = match &f.geometry {
+            zwilling_core::Geometry::Polygon(p) => vec![p],
+            zwilling_core::Geometry::MultiPolygon(ps) => ps.iter().collect(),
+            _ => vec![],
+        };
+        for p in polys {
+            let (mut x0, mut y0, mut x1, mut y1) = (f64::INFINITY, f64::INFINITY, f64::NEG_INFINITY, f64::NEG_INFINITY);
+            for v in &p.exterior {
+                (x0, y0, x1, y1) = (x0.min(v[0]), y0.min(v[1]), x1.max(v[0]), y1.max(v[1]));
+            }
+            let (c0, r0) = dem.transform.world_to_frac(x0, y1);
+            let (c1, r1) = dem.transform.world_to_frac(x1, y0);
+            let clamp = |v: f64, n: usize| (v.floor().max(0.0) as usize).min(n.saturating_sub(1));
+            for r in clamp(r0, dem.height)..=clamp(r1, dem.height) {
+                for c in clamp(c0, dem.width)..=clamp(c1, dem.width) {
+                    let (x, y) = dem.transform.cell_center(c, r);
+                    if p.contains(x, y) {
+                        mask[r * dem.width + c] = true;
+                    }
+                }
+            }
+        }
+    }
+    mask
+}
+
+fn run_simulate(a: SimulateArgs) -> Result<()> {
+    let dem = read_dem(&a.dem)?;
+    let rain = match &a.euler2 {
+        Some(t) => Hyetograph::euler_type2(&parse_table(t)?, a.storm_minutes, 5.0)?,
+        None => Hyetograph::parse(&a.rain)?,
+    };
+    let mut cfg = SimulationConfig::new(rain);
+    cfg.duration_s = a.minutes.map_or(cfg.rain.duration_s() + 1800.0, |m| m * 60.0);
+    cfg.manning = a.manning;
+    cfg.cfl = a.cfl;
+    let b = Boundary::from(a.boundary);
+    cfg.edges = Edges {
+        north: a.boundary_north.map_or(b, Boundary::from),
+        south: a.boundary_south.map_or(b, Boundary::from),
+        east: a.boundary_east.map_or(b, Boundary::from),
+        west: a.boundary_west.map_or(b, Boundary::from),
+    };
+    if let Some(i) = a.infiltration {
+        cfg.infiltration = Infiltration::Constant { rate: i / 1000.0 / 3600.0 };
+    }
+    cfg.snapshot_times = a.snapshots.iter().map(|m| m * 60.0).collect();
+    if let Some(p) = &a.buildings {
+        let layer = zwilling_io::geojson::read_geojson(p)?;
+        cfg.closed = Some(building_mask(&dem, &layer));
+    }
+    std::fs::create_dir_all(&a.output).map_err(|e| Error::io(&a.output, e))?;
+    let duration = cfg.duration_s;
+    let mut sim = simulate::Simulation::new(&dem, cfg, None).map_err(|e| e.in_file(&a.dem))?;
+    let bar = crate::progress::bar(duration.ceil() as u64, "simulating s");
+    sim.run_until(duration, |t| bar.set_position(t as u64));
+    bar.finish_and_clear();
+    let r = sim.finish();
+    let out = |n: &str| a.output.join(n);
+    write_cog(&out("max_depth.tif"), &r.max_depth, &cog_opts(false))?;
+    write_cog(&out("max_velocity.tif"), &r.max_velocity, &cog_opts(false))?;
+    write_cog(&out("time_of_max.tif"), &r.time_of_max, &cog_opts(false))?;
+    write_cog(&out("flow_dir.tif"), &r.flow_dir_at_peak, &cog_opts(true))?;
+    for (t, g) in &r.snapshots {
+        write_cog(&out(&format!("depth_{:05}s.tif", t.round() as u64)), g, &cog_opts(false))?;
+    }
+    write_layer(&out("flow_arrows.geojson"), &risk::flow_arrows(&r.flow_dir_at_peak, &r.max_velocity, 5, 0.1))?;
+    let json = serde_json::to_string_pretty(&serde_json::json!({
+        "mass_balance": r.mass_balance,
+        "outflow_hydrograph_m3_s": r.outflow_hydrograph,
+    }))
+    .map_err(|e| Error::invalid(e.to_string()))?;
+    let tmp = out("mass_balance.json.tmp");
+    std::fs::write(&tmp, json).map_err(|e| Error::io(&tmp, e))?;
+    std::fs::rename(&tmp, out("mass_balance.json")).map_err(|e| Error::io(out("mass_balance.json"), e))?;
+    let mb = r.mass_balance;
+    eprintln!(
+        "{} steps, rain {:.1} m³, outflow {:.1} m³, stored {:.1} m³, relative mass error {:.2e}",
+        mb.steps, mb.rain_in_m3, mb.outflow_m3, mb.final_storage_m3, mb.relative_error
+    );
+    Ok(())
+}
+
+fn run_hazard(a: HazardArgs) -> Result<()> {
+    let depth = read_dem(&a.depth)?;
+    let velocity = read_dem(&a.velocity)?;
+    let preset = if a.preset.ends_with(".toml") {
+        let text = std::fs::read_to_string(&a.preset).map_err(|e| Error::io(&a.preset, e))?;
+        hazard::HazardPreset::from_toml(&text).map_err(|e| e.in_file(&a.preset))?
+    } else {
+        hazard::HazardPreset::builtin(&a.preset)?
+    };
+    std::fs::create_dir_all(&a.output).map_err(|e| Error::io(&a.output, e))?;
+    let out = |n: &str| a.output.join(n);
+    let classes = preset.classify_grids(&depth, &velocity)?;
+    write_cog(&out("hazard.tif"), &classes, &cog_opts(true))?;
+    if let Some(p) = &a.buildings {
+        let b = zwilling_io::geojson::read_geojson(p)?;
+        let exposure = risk::Exposure { field: a.exposure_field.clone(), default_class: 2 };
+        let (layer, grid) = risk::building_risk(&b, &depth, &velocity, &preset, &risk::RiskMatrix::default(), &exposure)
+            .map_err(|e| e.in_file(p))?;
+        write_layer(&out("buildings.geojson"), &layer)?;
+        write_cog(&out("risk.tif"), &grid, &cog_opts(true))?;
+    }
+    if let Some(p) = &a.roads {
+        let r = zwilling_io::geojson::read_geojson(p)?;
+        write_layer(&out("roads.geojson"), &risk::feature_hazard(&r, "roads", &depth, &velocity, &preset)?)?;
+    }
+    if let Some(p) = &a.critical {
+        let r = zwilling_io::geojson::read_geojson(p)?;
+        write_layer(&out("critical_objects.geojson"), &risk::feature_hazard(&r, "critical_objects", &depth, &velocity, &preset)?)?;
+    }
+    Ok(())
 }

@@ -51,13 +51,7 @@ pub struct SynthSummary {
 pub fn run(a: SynthArgs) -> Result<()> {
     let s = generate(&a)?;
     if !progress::quiet() {
-        eprintln!(
-            "synth: {} points over {:.0} m, {} images → {}",
-            s.points,
-            s.length,
-            s.images,
-            a.out.display()
-        );
+        eprintln!("synth: {} points over {:.0} m, {} images → {}", s.points, s.length, s.images, s.laz.display());
     }
     Ok(())
 }
@@ -152,10 +146,10 @@ fn write_images(scene: &Scene, dir: &Path) -> Result<usize> {
         let encoded: Vec<Result<(Vec<u8>, Vec<u8>)>> = chunk
             .par_iter()
             .map(|pose| {
-                let (rgb, mask) = scene.render_image(pose);
+                let (img, mask) = scene.render_image(pose);
                 let mut jpg = Vec::new();
-                JpegEncoder::new_with_quality(&mut jpg, 92)
-                    .write_image(rgb.as_raw(), rgb.width(), rgb.height(), ExtendedColorType::Rgb8)
+                JpegEncoder::new_with_quality(&mut jpg, 90)
+                    .write_image(img.as_raw(), img.width(), img.height(), ExtendedColorType::L8)
                     .map_err(|e| Error::invalid(format!("JPEG encoding of {}: {e}", pose.file)))?;
                 let mut png = Vec::new();
                 PngEncoder::new(&mut png)

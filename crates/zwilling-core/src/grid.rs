@@ -67,7 +67,7 @@ impl<T: Clone> Grid<T> {
 
     /// A grid covering `bounds` at resolution `res`, snapped outward to multiples of `res`.
     pub fn covering(bounds: &Bounds2, res: f64, value: T) -> Result<Self> {
-        if !(res > 0.0) || bounds.is_empty() {
+        if res.is_nan() || res <= 0.0 || bounds.is_empty() {
             return Err(Error::invalid(format!("cannot make a grid of resolution {res} over {bounds:?}")));
         }
         let x0 = (bounds.min_x / res).floor() * res;

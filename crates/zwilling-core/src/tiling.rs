@@ -49,7 +49,7 @@ pub struct TilePlan {
 impl TilePlan {
     /// Tiles of edge `size` (aligned to multiples of `size`) over `extent`, each buffered by `overlap`.
     pub fn new(extent: &Bounds2, size: f64, overlap: f64) -> Result<Self> {
-        if !(size > 0.0) || !(overlap >= 0.0) {
+        if size.is_nan() || size <= 0.0 || overlap.is_nan() || overlap < 0.0 {
             return Err(Error::invalid(format!("tile size must be > 0 and overlap ≥ 0 (got {size}, {overlap})")));
         }
         if extent.is_empty() {

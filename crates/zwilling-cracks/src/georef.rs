@@ -158,7 +158,8 @@ pub fn project_polylines(
     cam: &Camera,
     surface: &Surface,
 ) -> Vec<LineString3> {
-    let dist = |a: [f64; 3], b: [f64; 3]| ((a[0] - b[0]).powi(2) + (a[1] - b[1]).powi(2) + (a[2] - b[2]).powi(2)).sqrt();
+    let dist =
+        |a: [f64; 3], b: [f64; 3]| ((a[0] - b[0]).powi(2) + (a[1] - b[1]).powi(2) + (a[2] - b[2]).powi(2)).sqrt();
     polylines
         .iter()
         .filter_map(|pl| {

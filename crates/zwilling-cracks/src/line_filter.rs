@@ -60,22 +60,37 @@ pub fn dark_bar_response(j: &Plane, half_length: f32, offsets: &[f32]) -> Plane 
 
 /// `P[p] = J[p] + P[p − v]` (0 outside), scanning so that `p − v` comes first (`b ≥ 0`).
 fn directional_prefix(src: &[f32], w: usize, h: usize, a: i32, b: i32, prefix: &mut [f32]) {
-    let (ai, bi) = (a as isize, b as usize);
-    for y in 0..h {
-        let row = y * w;
-        if y < bi {
-            prefix[row..row + w].copy_from_slice(&src[row..row + w]);
-            continue;
+    let bi = b as usize;
+    let au = a.unsigned_abs() as usize;
+    if bi == 0 {
+        // Along rows (a = 1): a sequential running sum.
+        for (srow, prow) in src.chunks_exact(w).zip(prefix.chunks_exact_mut(w)) {
+            let mut s = 0.0f32;
+            for (d, &v) in prow.iter_mut().zip(srow) {
+                s += v;
+                *d = s;
+            }
         }
-        let prev = (y - bi) * w;
-        for x in 0..w {
-            let xp = x as isize - ai;
-            let back = if xp >= 0 && (xp as usize) < w && !(bi == 0 && xp as usize >= x) {
-                prefix[prev + xp as usize]
-            } else {
-                0.0
-            };
-            prefix[row + x] = src[row + x] + back;
+        return;
+    }
+    prefix[..bi * w].copy_from_slice(&src[..bi * w]);
+    for y in bi..h {
+        let (done, rest) = prefix.split_at_mut(y * w);
+        let prev = &done[(y - bi) * w..(y - bi + 1) * w];
+        let row = &mut rest[..w];
+        let srow = &src[y * w..(y + 1) * w];
+        if a >= 0 {
+            // p − v = (x − a, y − b): x < a has no predecessor.
+            row[..au].copy_from_slice(&srow[..au]);
+            for ((d, &v), &q) in row[au..].iter_mut().zip(&srow[au..]).zip(&prev[..w - au]) {
+                *d = v + q;
+            }
+        } else {
+            // p − v = (x + |a|, y − b): x ≥ w − |a| has no predecessor.
+            for ((d, &v), &q) in row[..w - au].iter_mut().zip(&srow[..w - au]).zip(&prev[au..]) {
+                *d = v + q;
+            }
+            row[w - au..].copy_from_slice(&srow[w - au..]);
         }
     }
 }
@@ -93,15 +108,27 @@ fn steps_inside(pos: usize, step: i32, size: usize) -> i32 {
 /// Mean along `v` over `k ∈ [−n, n]` clipped at the image border, from the prefix sums.
 fn line_means(prefix: &[f32], w: usize, h: usize, a: i32, b: i32, n: i32, mean: &mut [f32]) {
     let step = b as isize * w as isize + a as isize;
+    let (au, bu, nu) = (a.unsigned_abs() as usize, b as usize, n as usize);
+    // Interior: the whole window and the pixel before it are inside.
+    let (x_lo, x_hi) =
+        if a >= 0 { ((nu + 1) * au, w.saturating_sub(nu * au)) } else { (nu * au, w.saturating_sub((nu + 1) * au)) };
+    let (y_lo, y_hi) = ((nu + 1) * bu, h.saturating_sub(nu * bu));
+    let inv = 1.0 / (2 * n + 1) as f32;
+    let (fwd, bwd) = (n as isize * step, (n as isize + 1) * step);
     for y in 0..h {
+        let interior_row = y >= y_lo && y < y_hi && x_lo < x_hi;
         for x in 0..w {
-            let fwd = steps_inside(x, a, w).min(steps_inside(y, b, h)).min(n);
-            let bwd_max = steps_inside(x, -a, w).min(steps_inside(y, -b, h));
-            let bwd = bwd_max.min(n);
             let p = (y * w + x) as isize;
-            let hi = prefix[(p + fwd as isize * step) as usize];
-            let lo = if bwd < bwd_max { prefix[(p - (bwd as isize + 1) * step) as usize] } else { 0.0 };
-            mean[p as usize] = (hi - lo) / (fwd + bwd + 1) as f32;
+            if interior_row && x >= x_lo && x < x_hi {
+                mean[p as usize] = (prefix[(p + fwd) as usize] - prefix[(p - bwd) as usize]) * inv;
+                continue;
+            }
+            let f = steps_inside(x, a, w).min(steps_inside(y, b, h)).min(n);
+            let bwd_max = steps_inside(x, -a, w).min(steps_inside(y, -b, h));
+            let bk = bwd_max.min(n);
+            let hi = prefix[(p + f as isize * step) as usize];
+            let lo = if bk < bwd_max { prefix[(p - (bk as isize + 1) * step) as usize] } else { 0.0 };
+            mean[p as usize] = (hi - lo) / (f + bk + 1) as f32;
         }
     }
 }
@@ -112,17 +139,15 @@ fn side_contrast(mean: &[f32], w: usize, h: usize, ox: isize, oy: isize, out: &m
     if 2 * ax >= w || 2 * ay >= h {
         return;
     }
-    let d = oy * w as isize + ox;
+    let d = (oy * w as isize + ox).unsigned_abs();
+    let len = w - 2 * ax;
     for y in ay..h - ay {
-        let row = y * w;
-        for x in ax..w - ax {
-            let p = row + x;
-            let s1 = mean[(p as isize + d) as usize];
-            let s2 = mean[(p as isize - d) as usize];
-            let r = s1.min(s2) - mean[p];
-            if r > out[p] {
-                out[p] = r;
-            }
+        let p0 = y * w + ax;
+        let c = &mean[p0..p0 + len];
+        let s1 = &mean[p0 + d..p0 + d + len];
+        let s2 = &mean[p0 - d..p0 - d + len];
+        for (((o, &m), &l), &r) in out[p0..p0 + len].iter_mut().zip(c).zip(s1).zip(s2) {
+            *o = o.max(l.min(r) - m);
         }
     }
 }

@@ -67,6 +67,43 @@ impl Plane {
         Plane { width: self.width, height: self.height, data: out }
     }
 
+    /// Mean of `f × f` blocks (the last partial blocks averaged over what exists).
+    pub fn block_mean(&self, f: usize) -> Plane {
+        let (w2, h2) = (self.width.div_ceil(f), self.height.div_ceil(f));
+        let mut sum = vec![0.0f32; w2 * h2];
+        let mut cnt = vec![0u32; w2 * h2];
+        for y in 0..self.height {
+            let row = (y / f) * w2;
+            for (x, &v) in self.data[y * self.width..(y + 1) * self.width].iter().enumerate() {
+                sum[row + x / f] += v;
+                cnt[row + x / f] += 1;
+            }
+        }
+        Plane { width: w2, height: h2, data: sum.iter().zip(&cnt).map(|(&s, &c)| s / c as f32).collect() }
+    }
+
+    /// Bilinear interpolation of this plane, taken as the `f × f` block means of a `width × height`
+    /// plane, back to full size (block centres at `f·(i + 0.5) − 0.5`, clamped at the borders).
+    pub fn upsample(&self, f: usize, width: usize, height: usize) -> Plane {
+        let coord = |i: usize, n: usize| -> (usize, usize, f32) {
+            let t = ((i as f32 + 0.5) / f as f32 - 0.5).clamp(0.0, (n - 1) as f32);
+            let i0 = t.floor() as usize;
+            (i0, (i0 + 1).min(n - 1), t - i0 as f32)
+        };
+        let xs: Vec<(usize, usize, f32)> = (0..width).map(|x| coord(x, self.width)).collect();
+        let mut data = Vec::with_capacity(width * height);
+        for y in 0..height {
+            let (y0, y1, ty) = coord(y, self.height);
+            let (r0, r1) = (&self.data[y0 * self.width..], &self.data[y1 * self.width..]);
+            for &(x0, x1, tx) in &xs {
+                let top = r0[x0] + (r0[x1] - r0[x0]) * tx;
+                let bot = r1[x0] + (r1[x1] - r1[x0]) * tx;
+                data.push(top + (bot - top) * ty);
+            }
+        }
+        Plane { width, height, data }
+    }
+
     /// Approximate Gaussian blur: three box means of radius `r` (σ ≈ √(((2r+1)² − 1)/4)).
     pub fn gauss3(&self, r: usize) -> Plane {
         self.box_mean(r, r).box_mean(r, r).box_mean(r, r)
@@ -83,10 +120,12 @@ fn mean_1d(src: &[f32], dst: &mut [f32], r: usize, prefix: &mut Vec<f64>) {
         s += v as f64;
         prefix.push(s);
     }
+    let inv = 1.0 / (2 * r + 1) as f64;
     for (i, d) in dst.iter_mut().enumerate() {
         let lo = i.saturating_sub(r);
         let hi = (i + r + 1).min(n);
-        *d = ((prefix[hi] - prefix[lo]) / (hi - lo) as f64) as f32;
+        let sum = prefix[hi] - prefix[lo];
+        *d = if hi - lo == 2 * r + 1 { sum * inv } else { sum / (hi - lo) as f64 } as f32;
     }
 }
 
@@ -96,8 +135,7 @@ fn vertical_mean(src: &[f32], dst: &mut [f32], w: usize, h: usize, r: usize) {
         return;
     }
     let mut acc = vec![0.0f64; w];
-    // Window for row y is [y-r, y+r]; start with rows [0, r).
-    let mut hi = 0usize; // rows added: [lo, hi)
+    let mut hi = 0usize; // rows in the sum: [lo, hi)
     let mut lo = 0usize;
     for y in 0..h {
         let want_hi = (y + r + 1).min(h);
@@ -139,6 +177,21 @@ mod tests {
                     }
                 }
                 assert!((m.at(x, y) - s / n).abs() < 1e-4, "({x},{y})");
+            }
+        }
+    }
+
+    #[test]
+    fn block_mean_and_upsample_reproduce_a_linear_ramp() {
+        let p = Plane::from_fn(40, 24, |x, y| 2.0 * x as f32 + 3.0 * y as f32);
+        let b = p.block_mean(4);
+        assert_eq!((b.width, b.height), (10, 6));
+        assert_eq!(b.at(0, 0), 2.0 * 1.5 + 3.0 * 1.5);
+        let u = b.upsample(4, 40, 24);
+        // Exact between the first and last block centres (1.5 … 37.5), clamped outside.
+        for y in 2..22 {
+            for x in 2..38 {
+                assert!((u.at(x, y) - p.at(x, y)).abs() < 1e-3, "({x},{y})");
             }
         }
     }

@@ -8,11 +8,13 @@
 //! 3. Each chain is simplified with Douglas–Peucker (Douglas & Peucker 1973, Cartographica 10(2))
 //!    at `tolerance` pixels, which also removes the length bias of the 8-connected staircase
 //!    (a chain at 26.6° is 7.9 % longer than the line it digitises).
-//! 4. Length = Σ segment lengths of the simplified polyline. Width = area / length of the
-//!    8-connected mask component the polyline belongs to (`A / Σ L` over the component's chains):
-//!    a rasterised band of width `w` has on average `w` pixels per unit length at any angle,
-//!    whereas the distance transform along the skeleton is biased for oblique cracks. Every
-//!    polyline of a crack network thus carries the network's mean width.
+//! 4. Length = Σ segment lengths of the simplified polyline. Width from the area `A` of the
+//!    8-connected mask component the polyline belongs to, the total length `L` of its chains and
+//!    the number `e` of free skeleton ends (each about `w/2` short of the crack's end):
+//!    `A = w·(L + e·w/2)`, so `w = (√(L² + 2eA) − L)/e` (`A/L` for a closed loop). A rasterised
+//!    band of width `w` has on average `w` pixels per unit length at any angle, whereas the
+//!    distance transform along the skeleton is biased for oblique cracks. Every polyline of a
+//!    crack network carries the network's mean width.
 //!
 //! Coordinates are image coordinates in pixels, `x` right and `y` down, a pixel `(col, row)`
 //! covering `[col, col+1) × [row, row+1)` so its centre is `(col + 0.5, row + 0.5)`.
@@ -65,14 +67,30 @@ pub fn crack_polylines(mask: &[bool], w: usize, h: usize, tolerance: f64, min_le
     for (k, _, l) in &traced {
         comp_len[*k] += l;
     }
+    let mut comp_ends = vec![0usize; comps.len()];
+    for i in (0..w * h).filter(|&i| skel[i]) {
+        if skeleton::neighbours(&skel, w, h, i).iter().filter(|&&b| b).count() == 1 {
+            comp_ends[comp_of[i]] += 1;
+        }
+    }
     traced
         .into_iter()
         .filter(|(_, points, length)| *length >= min_length && points.len() >= 2)
         .map(|(k, points, length)| {
-            let mean_width = comps[k].pixels.len() as f64 / comp_len[k].max(1.0);
+            let mean_width = band_width(comps[k].pixels.len() as f64, comp_len[k].max(1.0), comp_ends[k]);
             CrackPolyline { points, length, mean_width }
         })
         .collect()
+}
+
+/// Width `w` of a band of area `a` whose skeleton has length `l` and `e` free ends, each end
+/// about `w/2` short of the band's end: `a = w·(l + e·w/2)`, solved for `w > 0`.
+fn band_width(a: f64, l: f64, e: usize) -> f64 {
+    if e == 0 {
+        return a / l;
+    }
+    let e = e as f64;
+    (-l + (l * l + 2.0 * e * a).sqrt()) / e
 }
 
 fn dist(a: [f64; 2], b: [f64; 2]) -> f64 {
@@ -116,9 +134,9 @@ fn trace_chains(skel: &[bool], w: usize, h: usize) -> Vec<Vec<usize>> {
                 break;
             }
             visited[cur] = true;
-            let next = nb(cur).into_iter().find(|&q| {
-                q != prev && !(q == start && chain.len() < 4) && (is_node[q] || !visited[q])
-            });
+            let next = nb(cur)
+                .into_iter()
+                .find(|&q| q != prev && !(q == start && chain.len() < 4) && (is_node[q] || !visited[q]));
             match next {
                 Some(q) => {
                     chain.push(q);

@@ -41,7 +41,9 @@ pub fn thin(mask: &[bool], w: usize, h: usize) -> Vec<bool> {
                 }
                 // n = [P2 (N), P3 (NE), P4 (E), P5 (SE), P6 (S), P7 (SW), P8 (W), P9 (NW)]
                 let (p2, p4, p6, p8) = (n[0], n[2], n[4], n[6]);
-                let ok = if step == 0 { !(p2 && p4 && p6) && !(p4 && p6 && p8) } else { !(p2 && p4 && p8) && !(p2 && p6 && p8) };
+                // First sub-iteration: P2·P4·P6 = 0 and P4·P6·P8 = 0, i.e. ¬P4 ∨ ¬P6 ∨ (¬P2 ∧ ¬P8);
+                // second: P2·P4·P8 = 0 and P2·P6·P8 = 0, i.e. ¬P2 ∨ ¬P8 ∨ (¬P4 ∧ ¬P6).
+                let ok = if step == 0 { !p4 || !p6 || (!p2 && !p8) } else { !p2 || !p8 || (!p4 && !p6) };
                 if ok {
                     delete.push(i);
                 }

@@ -8,9 +8,10 @@
 //!
 //! ```
 //! use zwilling_cracks::synthetic::{pavement, SyntheticCrack};
-//! let crack = SyntheticCrack { points: vec![[10.0, 50.0], [190.0, 50.0]], width: 3.0, contrast: 0.4 };
+//! let crack = SyntheticCrack { points: vec![[10.0, 50.5], [190.0, 50.5]], width: 3.0, contrast: 0.4 };
 //! let (img, truth) = pavement(200, 100, 7, &[crack]);
-//! assert_eq!(truth.iter().filter(|&&b| b).count(), 3 * 180);
+//! // 3 rows × 180 columns, plus 3 + 1 pixels of each round cap.
+//! assert_eq!(truth.iter().filter(|&&b| b).count(), 3 * 180 + 2 * 4);
 //! assert!(img.get_pixel(100, 50)[0] < img.get_pixel(100, 20)[0]);
 //! ```
 

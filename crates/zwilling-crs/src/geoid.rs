@@ -42,11 +42,12 @@ pub struct Quasigeoid {
 }
 
 impl Quasigeoid {
-    /// A quasigeoid from a height-anomaly grid in geographic degrees (ETRS89/WGS 84 or no CRS
+    /// A quasigeoid from a height-anomaly grid in geographic degrees (ETRS89 incl. its German
+    /// realisation ETRS89/DREF91/2016 (EPSG:10283/10284, as PROJ-data tags GCG2016), WGS 84, or no CRS
     /// given) relating the vertical CRS `vertical_epsg` (e.g. 7837 = DHHN2016) to ellipsoidal
     /// heights; `name` is used in messages (e.g. `GCG2016`).
     pub fn from_grid(grid: &Grid<f32>, vertical_epsg: u32, name: &str) -> Result<Self> {
-        if let Some(c) = grid.crs.epsg.filter(|c| ![4258, 4326, 4171, 4937, 4979].contains(c)) {
+        if let Some(c) = grid.crs.epsg.filter(|c| ![4258, 4326, 4171, 4937, 4979, 10283, 10284].contains(c)) {
             return Err(Error::crs(format!(
                 "quasigeoid grid {name} must be in geographic ETRS89/WGS 84 degrees, not EPSG:{c}"
             )));

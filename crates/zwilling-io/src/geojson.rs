@@ -13,14 +13,65 @@
 //! closed polygon rings, `null` for `Null` and NaN. Atomic (temporary file + rename).
 
 use crate::trajectory::write_atomic;
-use serde_json::{json, Map, Value as J};
+use serde::de::{Deserialize, Deserializer, MapAccess, Visitor};
+use serde_json::{json, Value as J};
 use std::path::Path;
 use zwilling_core::{CrsInfo, Error, Feature, FieldType, Geometry, Layer, Polygon, Result, Value};
+
+/// A JSON object's members in file order (serde_json's `Map` sorts keys).
+#[derive(Debug, Default)]
+struct Ordered(Vec<(String, J)>);
+
+impl<'de> Deserialize<'de> for Ordered {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Ordered;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_unit<E>(self) -> std::result::Result<Ordered, E> {
+                Ok(Ordered::default())
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut m: A) -> std::result::Result<Ordered, A::Error> {
+                let mut v = Vec::new();
+                while let Some((k, x)) = m.next_entry::<String, J>()? {
+                    v.push((k, x));
+                }
+                Ok(Ordered(v))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// Property key order of every feature, in file order.
+fn property_orders(text: &str) -> Vec<Vec<String>> {
+    #[derive(serde::Deserialize)]
+    struct F {
+        #[serde(default)]
+        properties: Option<Ordered>,
+    }
+    #[derive(serde::Deserialize)]
+    struct C {
+        #[serde(default)]
+        features: Option<Vec<F>>,
+        #[serde(default)]
+        properties: Option<Ordered>,
+    }
+    let keys = |o: Option<Ordered>| o.map(|o| o.0.into_iter().map(|(k, _)| k).collect()).unwrap_or_default();
+    match serde_json::from_str::<C>(text) {
+        Ok(C { features: Some(f), .. }) => f.into_iter().map(|f| keys(f.properties)).collect(),
+        Ok(C { properties, .. }) => vec![keys(properties)],
+        Err(_) => Vec::new(),
+    }
+}
 
 /// Reads a GeoJSON file into a layer named after its `name` member or the file stem.
 pub fn read_geojson(path: &Path) -> Result<Layer> {
     let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
     let root: J = serde_json::from_str(&text).map_err(|e| Error::bad_file(path, format!("not valid JSON: {e}")))?;
+    let orders = property_orders(&text);
     let bad = |m: String| Error::bad_file(path, m);
     let feats: Vec<&J> = match root.get("type").and_then(J::as_str) {
         Some("FeatureCollection") => root
@@ -49,9 +100,14 @@ pub fn read_geojson(path: &Path) -> Result<Layer> {
         .unwrap_or_else(|| path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default());
     // columns and types
     let mut fields: Vec<(String, FieldType)> = Vec::new();
-    for f in &feats {
+    for (i, f) in feats.iter().enumerate() {
         if let Some(props) = f.get("properties").and_then(J::as_object) {
-            for (k, v) in props {
+            let order: Vec<&String> = match orders.get(i) {
+                Some(o) if o.len() == props.len() => o.iter().collect(),
+                _ => props.keys().collect(),
+            };
+            for k in order {
+                let v = &props[k];
                 let t = match v {
                     J::Null => continue,
                     J::Bool(_) => FieldType::Int,
@@ -73,9 +129,13 @@ pub fn read_geojson(path: &Path) -> Result<Layer> {
         }
     }
     // null-only columns: keep them (as Text) so the schema is complete
-    for f in &feats {
+    for (i, f) in feats.iter().enumerate() {
         if let Some(props) = f.get("properties").and_then(J::as_object) {
-            for k in props.keys() {
+            let order: Vec<&String> = match orders.get(i) {
+                Some(o) if o.len() == props.len() => o.iter().collect(),
+                _ => props.keys().collect(),
+            };
+            for k in order {
                 if !fields.iter().any(|(n, _)| n == k) {
                     fields.push((k.clone(), FieldType::Text));
                 }
@@ -110,7 +170,11 @@ fn coord(v: &J) -> std::result::Result<[f64; 3], String> {
         return Err("a coordinate has fewer than 2 numbers".into());
     }
     let n = |i: usize| a.get(i).and_then(J::as_f64);
-    Ok([n(0).ok_or("a coordinate is not a number")?, n(1).ok_or("a coordinate is not a number")?, n(2).unwrap_or(f64::NAN)])
+    Ok([
+        n(0).ok_or("a coordinate is not a number")?,
+        n(1).ok_or("a coordinate is not a number")?,
+        n(2).unwrap_or(f64::NAN),
+    ])
 }
 
 fn ring(v: &J) -> std::result::Result<Vec<[f64; 2]>, String> {
@@ -138,9 +202,9 @@ fn parse_geometry(g: &J) -> std::result::Result<Geometry, String> {
             Ok(Geometry::LineString(c.as_array().ok_or("bad LineString")?.iter().map(coord).collect::<Result<_, _>>()?))
         }
         Some("Polygon") => Ok(Geometry::Polygon(polygon(c)?)),
-        Some("MultiPolygon") => {
-            Ok(Geometry::MultiPolygon(c.as_array().ok_or("bad MultiPolygon")?.iter().map(polygon).collect::<Result<_, _>>()?))
-        }
+        Some("MultiPolygon") => Ok(Geometry::MultiPolygon(
+            c.as_array().ok_or("bad MultiPolygon")?.iter().map(polygon).collect::<Result<_, _>>()?,
+        )),
         Some(t) => Err(format!("unsupported geometry type '{t}' (Point, LineString, Polygon, MultiPolygon are read)")),
         None => Err("geometry without type".into()),
     }
@@ -172,15 +236,18 @@ fn poly_json(p: &Polygon) -> J {
     J::Array(std::iter::once(&p.exterior).chain(&p.holes).map(|r| closed(r)).collect())
 }
 
-/// Writes a layer as a GeoJSON FeatureCollection (atomically).
+/// Writes a layer as a GeoJSON FeatureCollection (atomically). Properties keep the layer's
+/// field order.
 pub fn write_geojson(path: &Path, layer: &Layer) -> Result<()> {
-    let mut root = Map::new();
-    root.insert("type".into(), json!("FeatureCollection"));
-    root.insert("name".into(), json!(layer.name));
+    let js = |v: &J| v.to_string();
+    let mut out = String::from("{\"type\":\"FeatureCollection\",\"name\":");
+    out.push_str(&js(&json!(layer.name)));
     if let Some(e) = layer.crs.epsg {
-        root.insert("crs".into(), json!({"type": "name", "properties": {"name": format!("urn:ogc:def:crs:EPSG::{e}")}}));
+        out.push_str(&format!(
+            ",\"crs\":{{\"type\":\"name\",\"properties\":{{\"name\":\"urn:ogc:def:crs:EPSG::{e}\"}}}}"
+        ));
     }
-    let mut feats = Vec::with_capacity(layer.features.len());
+    out.push_str(",\"features\":[");
     for (i, f) in layer.features.iter().enumerate() {
         if f.values.len() != layer.fields.len() {
             return Err(Error::invalid(format!(
@@ -200,21 +267,30 @@ pub fn write_geojson(path: &Path, layer: &Layer) -> Result<()> {
                 json!({"type": "MultiPolygon", "coordinates": ps.iter().map(poly_json).collect::<Vec<_>>()})
             }
         };
-        let mut props = Map::new();
-        for ((name, _), v) in layer.fields.iter().zip(&f.values) {
+        if i > 0 {
+            out.push(',');
+        }
+        out.push_str("\n{\"type\":\"Feature\",\"properties\":{");
+        for (k, ((name, _), v)) in layer.fields.iter().zip(&f.values).enumerate() {
             let j = match v {
                 Value::Null => J::Null,
                 Value::Int(i) => json!(i),
                 Value::Real(r) => num(*r),
                 Value::Text(s) => json!(s),
             };
-            props.insert(name.clone(), j);
+            if k > 0 {
+                out.push(',');
+            }
+            out.push_str(&js(&json!(name)));
+            out.push(':');
+            out.push_str(&js(&j));
         }
-        feats.push(json!({"type": "Feature", "properties": props, "geometry": geometry}));
+        out.push_str("},\"geometry\":");
+        out.push_str(&js(&geometry));
+        out.push('}');
     }
-    root.insert("features".into(), J::Array(feats));
-    let text = serde_json::to_string(&J::Object(root)).map_err(|e| Error::invalid(e.to_string()).in_file(path))?;
-    write_atomic(path, text.as_bytes())
+    out.push_str("\n]}\n");
+    write_atomic(path, out.as_bytes())
 }
 
 #[cfg(test)]
@@ -285,14 +361,18 @@ mod tests {
         assert_eq!(l.fields[1], ("b".into(), FieldType::Text));
         assert_eq!(l.features[1].values, vec![Value::Real(2.5), Value::Text("3".into()), Value::Null]);
         assert_eq!(l.features[0].values[2], Value::Int(1));
-        std::fs::write(&path, r#"{"type":"FeatureCollection","features":[{"type":"Feature","properties":{},
-            "geometry":{"type":"Polygon","coordinates":[[[0,0],[1,0],[0,0]]]}}]}"#)
+        std::fs::write(
+            &path,
+            r#"{"type":"FeatureCollection","features":[{"type":"Feature","properties":{},
+            "geometry":{"type":"Polygon","coordinates":[[[0,0],[1,0],[0,0]]]}}]}"#,
+        )
         .unwrap();
         let e = read_geojson(&path).unwrap_err().to_string();
         assert!(e.contains("m.geojson") && e.contains("feature 0") && e.contains("at least 4"), "{e}");
         std::fs::write(&path, "{").unwrap();
         assert!(read_geojson(&path).unwrap_err().to_string().contains("not valid JSON"));
-        std::fs::write(&path, r#"{"type":"Feature","geometry":{"type":"GeometryCollection","coordinates":[]}}"#).unwrap();
+        std::fs::write(&path, r#"{"type":"Feature","geometry":{"type":"GeometryCollection","coordinates":[]}}"#)
+            .unwrap();
         assert!(read_geojson(&path).unwrap_err().to_string().contains("unsupported geometry type"));
     }
 }

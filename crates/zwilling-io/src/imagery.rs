@@ -102,7 +102,7 @@ mod tests {
         write_jpeg_rgb(&j, &grey_rgb, 100).unwrap();
         assert!(read_gray(&j).unwrap().as_raw().iter().all(|&v| v.abs_diff(128) <= 1));
         let listed = list_images(dir.path()).unwrap();
-        assert_eq!(listed, vec![j.clone(), p.clone()]);
+        assert_eq!(listed, vec![p.clone(), j.clone()], "sorted by path");
     }
 
     #[test]

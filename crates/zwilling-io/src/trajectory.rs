@@ -67,7 +67,8 @@ impl Csv {
         let v = row.get(col).ok_or_else(|| {
             Error::bad_file(path, format!("line {line}: {} fields, expected at least {}", row.len(), col + 1))
         })?;
-        let x: f64 = v.parse().map_err(|_| Error::bad_file(path, format!("line {line}: {name} '{v}' is not a number")))?;
+        let x: f64 =
+            v.parse().map_err(|_| Error::bad_file(path, format!("line {line}: {name} '{v}' is not a number")))?;
         if !x.is_finite() {
             return Err(Error::bad_file(path, format!("line {line}: {name} is not finite")));
         }
@@ -131,9 +132,10 @@ pub fn read_image_poses(path: &Path) -> Result<Vec<ImagePoseRecord>> {
     let (camera, gsd, width, height, focal) = (opt("camera"), opt("gsd"), opt("width"), opt("height"), opt("focal_px"));
     let mut out = Vec::with_capacity(csv.rows.len());
     for (line, row) in &csv.rows {
-        let name = row.get(image).filter(|v| !v.is_empty()).ok_or_else(|| {
-            Error::bad_file(path, format!("line {line}: empty image name"))
-        })?;
+        let name = row
+            .get(image)
+            .filter(|v| !v.is_empty())
+            .ok_or_else(|| Error::bad_file(path, format!("line {line}: empty image name")))?;
         let num = |c: Option<usize>| -> Result<Option<f64>> {
             match c {
                 Some(c) if row.get(c).is_some_and(|v| !v.is_empty()) => Ok(Some(csv.number(path, *line, row, c)?)),
@@ -196,6 +198,12 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(|e| Error::io(dir, e))?;
     tmp.write_all(bytes).map_err(|e| Error::io(path, e))?;
     tmp.as_file().sync_all().map_err(|e| Error::io(path, e))?;
+    #[cfg(unix)]
+    {
+        // temporary files are private (0600); outputs get the usual rw-r--r--
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(tmp.path(), std::fs::Permissions::from_mode(0o644)).map_err(|e| Error::io(path, e))?;
+    }
     tmp.persist(path).map_err(|e| Error::io(path, e.error))?;
     Ok(())
 }
@@ -272,7 +280,10 @@ mod tests {
         let back = read_image_poses(&p).unwrap();
         assert_eq!(back.len(), 5);
         assert_eq!(back[3].image, "img_00003.jpg");
-        assert_eq!((back[3].gsd, back[3].width, back[3].height, back[3].focal_px), (Some(0.004), Some(1024), Some(768), None));
+        assert_eq!(
+            (back[3].gsd, back[3].width, back[3].height, back[3].focal_px),
+            (Some(0.004), Some(1024), Some(768), None)
+        );
         assert_eq!(back[3].camera, "ortho");
         assert!((back[3].pose.x - recs[3].pose.x).abs() < 1e-4);
     }

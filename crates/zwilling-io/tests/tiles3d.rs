@@ -103,7 +103,7 @@ fn every_point_once_and_deterministic() {
     for threads in [1, 2] {
         let out = dir.path().join(format!("t{threads}"));
         let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
-        let rep = pool.install(|| write_point_tileset(&[laz.clone()], &out, &f, &opts, &|_| {})).unwrap();
+        let rep = pool.install(|| write_point_tileset(std::slice::from_ref(&laz), &out, &f, &opts, &|_| {})).unwrap();
         assert_eq!(rep.points, n as u64);
         assert!(rep.chunks > 1, "the test must exercise several chunks");
         outputs.push(out);
@@ -143,7 +143,7 @@ fn positions_land_where_the_transformer_puts_them() {
     let tr = Transformer::new(&CrsInfo::from_epsg(25832)).unwrap();
     let f = to_ecef_fn(&tr);
     let out = dir.path().join("t");
-    write_point_tileset(&[laz.clone()], &out, &f, &TilesOptions::default(), &|_| {}).unwrap();
+    write_point_tileset(std::slice::from_ref(&laz), &out, &f, &TilesOptions::default(), &|_| {}).unwrap();
     let ts: Value = serde_json::from_slice(&std::fs::read(out.join("tileset.json")).unwrap()).unwrap();
     let m: Vec<f64> = ts["root"]["transform"].as_array().unwrap().iter().map(|v| v.as_f64().unwrap()).collect();
     let frame = LocalFrame::from_ecef([m[12], m[13], m[14]]);

@@ -10,6 +10,8 @@
 //!    [`storm::Hyetograph`];
 //! 3. hazard and risk: [`hazard`], [`risk`].
 #![warn(missing_docs)]
+// `!(x > 0.0)` is used on purpose: it also rejects NaN.
+#![allow(clippy::neg_cmp_op_on_partial_ord)]
 
 pub mod accumulation;
 pub mod d8;

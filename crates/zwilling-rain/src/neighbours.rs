@@ -16,7 +16,7 @@ pub const NO_DIRECTION: u8 = 255;
 /// Distance factor of direction `k` in cell units (1 or √2).
 #[inline]
 pub fn distance(k: usize) -> f64 {
-    if k % 2 == 0 {
+    if k.is_multiple_of(2) {
         1.0
     } else {
         std::f64::consts::SQRT_2

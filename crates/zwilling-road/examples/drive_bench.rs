@@ -28,10 +28,12 @@ fn main() {
     let args: Vec<String> = std::env::args().collect();
     let length: f64 = args.get(1).and_then(|v| v.parse().ok()).unwrap_or(5000.0);
     let density: f64 = args.get(2).and_then(|v| v.parse().ok()).unwrap_or(2000.0);
-    let traj: Vec<[f64; 3]> = (0..=(length as usize)).map(|i| {
-        let c = centre(i as f64);
-        [c[0], c[1], 100.0 + 0.01 * i as f64]
-    }).collect();
+    let traj: Vec<[f64; 3]> = (0..=(length as usize))
+        .map(|i| {
+            let c = centre(i as f64);
+            [c[0], c[1], 100.0 + 0.01 * i as f64]
+        })
+        .collect();
     let t0 = Instant::now();
     let alignment = Alignment::from_points(&traj, 1.0, 5.0, 0.0, 2.2).expect("alignment");
     let mut survey = RoadSurvey::new(alignment.clone(), RoadConfig::default());
@@ -57,8 +59,14 @@ fn main() {
         peak = peak.max(survey.buffered_points());
     }
     let res = survey.finish();
-    let sections = evaluate(&res, &RoadConfig::default(), &[], &CrackObservations::default(), &Preset::ap9k_municipal(),
-        (FunctionClass::B, Construction::Asphalt));
+    let sections = evaluate(
+        &res,
+        &RoadConfig::default(),
+        &[],
+        &CrackObservations::default(),
+        &Preset::ap9k_municipal(),
+        (FunctionClass::B, Construction::Asphalt),
+    );
     let total = t0.elapsed().as_secs_f64();
     let km = alignment.length() / 1000.0;
     println!("length_km {km:.3}");

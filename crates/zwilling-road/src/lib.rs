@@ -22,6 +22,6 @@ pub mod surface;
 pub mod survey;
 pub mod transverse;
 
-pub use iri::{iri_sections, mean_iri, suspension_rates, IriFilter, IriOptions, IriSection, QuarterCar};
 pub use alignment::Alignment;
+pub use iri::{iri_sections, mean_iri, suspension_rates, IriFilter, IriOptions, IriSection, QuarterCar};
 pub use profile::Profile;

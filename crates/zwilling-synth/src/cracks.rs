@@ -161,7 +161,7 @@ mod tests {
     fn traversal_finds_exactly_the_crossed_cells() {
         let mut c = BTreeSet::new();
         traverse_cells([0.5, -2.5], [2.5, -1.5], 3.0, &mut c); // from (0.5,0.5) to (2.5,1.5)
-        // passes (0,0), (1,0), (1,1) at (1.5,1.0) exactly a corner-free crossing, (2,1)
+                                                               // passes (0,0), (1,0), (1,1) at (1.5,1.0) exactly a corner-free crossing, (2,1)
         let v: Vec<_> = c.into_iter().collect();
         assert_eq!(v, vec![(0, 0), (1, 0), (1, 1), (2, 1)]);
         // compare with dense sampling on random segments

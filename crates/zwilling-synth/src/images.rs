@@ -9,13 +9,13 @@
 //!
 //! Mask pixels (255) are those whose centre lies within `max(w/2, gsd/√2)` of a crack centre
 //! line (`w` the crack width; the floor keeps cracks thinner than a pixel 8-connected).
-//! The grey value: asphalt ≈ 92 with value noise on a 12 mm lattice (fixed to the ground, so
+//! Images are 8-bit grey. The grey value: asphalt ≈ 92 with value noise on a 12 mm lattice (fixed to the ground, so
 //! overlapping images agree) and per-pixel grain, markings 215, kerb 175, sidewalk 160, pothole
 //! 55; crack pixels ≈ 35, with a one-pixel half-dark fringe.
 
-use crate::rng::{hash3, unit};
+use crate::rng::{hash3, splitmix64, unit};
 use crate::scene::{CrossSection, Material, Scene};
-use image::{GrayImage, Luma, Rgb, RgbImage};
+use image::{GrayImage, Luma};
 
 /// Pose of one pavement image.
 #[derive(Debug, Clone, PartialEq)]
@@ -93,26 +93,32 @@ impl Scene {
         )
     }
 
-    /// Renders one image and its crack mask.
-    pub fn render_image(&self, pose: &ImagePose) -> (RgbImage, GrayImage) {
+    /// Renders one image (8-bit grey) and its crack mask.
+    pub fn render_image(&self, pose: &ImagePose) -> (GrayImage, GrayImage) {
         let (w, h) = (pose.width, pose.height);
         let g = pose.gsd;
         let seed = self.params.seed;
+        // value-noise lattice covering the image, fixed to the ground
+        let (s_hi, t_hi) = self.pixel_to_frame(pose, -1.0, -1.0);
+        let (s_lo, t_lo) = self.pixel_to_frame(pose, f64::from(w), f64::from(h));
+        let lattice = Lattice::new(seed, s_lo.min(s_hi), t_lo.min(t_hi), s_lo.max(s_hi), t_lo.max(t_hi));
         let mut grey = vec![0.0f32; (w * h) as usize];
         for r in 0..h {
             let (s, _) = self.pixel_to_frame(pose, 0.0, f64::from(r));
             let cs = CrossSection::new(self, s);
+            let is = (s / g).round() as i64 as u64;
             for c in 0..w {
                 let (_, t) = self.pixel_to_frame(pose, f64::from(c), f64::from(r));
                 let base = match cs.material(t) {
-                    Material::Asphalt => 92.0 + 14.0 * (value_noise(seed, s, t) - 0.5),
+                    Material::Asphalt => 92.0 + 14.0 * (lattice.at(s, t) - 0.5),
                     Material::Marking => 215.0,
                     Material::Kerb => 175.0,
                     Material::Sidewalk => 160.0,
-                    Material::Pothole => 55.0 + 10.0 * (value_noise(seed, s, t) - 0.5),
+                    Material::Pothole => 55.0 + 10.0 * (lattice.at(s, t) - 0.5),
                     _ => 120.0,
                 };
-                let grain = 16.0 * (unit(hash3(seed ^ 0x9a1, (s / g).round() as i64 as u64, (t / g).round() as i64 as u64)) - 0.5);
+                let it = (t / g).round() as i64 as u64;
+                let grain = 16.0 * (unit(splitmix64(seed ^ (is << 24) ^ it.wrapping_mul(0x9e37_79b9))) - 0.5);
                 grey[(r * w + c) as usize] = (base + grain) as f32;
             }
         }
@@ -128,7 +134,10 @@ impl Scene {
                     let (a, b) = (seg[0], seg[1]);
                     // pixel bounding box
                     let to_px = |s: f64, t: f64| {
-                        ((pose.offset - t) / g + f64::from(w) / 2.0 - 0.5, f64::from(h) / 2.0 - (s - pose.station) / g - 0.5)
+                        (
+                            (pose.offset - t) / g + f64::from(w) / 2.0 - 0.5,
+                            f64::from(h) / 2.0 - (s - pose.station) / g - 0.5,
+                        )
                     };
                     let (ca, ra) = to_px(a[0], a[1]);
                     let (cb, rb) = to_px(b[0], b[1]);
@@ -156,11 +165,8 @@ impl Scene {
                 }
             }
         }
-        let rgb = RgbImage::from_fn(w, h, |c, r| {
-            let v = grey[(r * w + c) as usize];
-            Rgb([v.clamp(0.0, 255.0) as u8, v.clamp(0.0, 255.0) as u8, (v * 1.03).clamp(0.0, 255.0) as u8])
-        });
-        (rgb, mask)
+        let img = GrayImage::from_fn(w, h, |c, r| Luma([grey[(r * w + c) as usize].clamp(0.0, 255.0) as u8]));
+        (img, mask)
     }
 }
 
@@ -171,14 +177,37 @@ fn seg_dist(s: f64, t: f64, a: [f64; 2], b: [f64; 2]) -> f64 {
     (s - a[0] - u * dx).hypot(t - a[1] - u * dy)
 }
 
-/// Bilinear value noise on a 12 mm lattice fixed to the road frame, in [0, 1).
-fn value_noise(seed: u64, s: f64, t: f64) -> f64 {
-    let cell = 0.012;
-    let (fs, ft) = (s / cell, t / cell);
-    let (i, j) = (fs.floor(), ft.floor());
-    let (u, v) = (fs - i, ft - j);
-    let at = |di: f64, dj: f64| unit(hash3(seed ^ 0x7e11, (i + di) as i64 as u64, (j + dj) as i64 as u64));
-    let a = at(0.0, 0.0) * (1.0 - u) + at(1.0, 0.0) * u;
-    let b = at(0.0, 1.0) * (1.0 - u) + at(1.0, 1.0) * u;
-    a * (1.0 - v) + b * v
+/// Bilinear value noise on a 12 mm lattice fixed to the road frame, values in [0, 1).
+struct Lattice {
+    i0: i64,
+    j0: i64,
+    nj: usize,
+    v: Vec<f64>,
+}
+
+const CELL: f64 = 0.012;
+
+impl Lattice {
+    fn new(seed: u64, s0: f64, t0: f64, s1: f64, t1: f64) -> Self {
+        let (i0, j0) = ((s0 / CELL).floor() as i64 - 1, (t0 / CELL).floor() as i64 - 1);
+        let (i1, j1) = ((s1 / CELL).ceil() as i64 + 2, (t1 / CELL).ceil() as i64 + 2);
+        let nj = (j1 - j0) as usize;
+        let mut v = Vec::with_capacity((i1 - i0) as usize * nj);
+        for i in i0..i1 {
+            for j in j0..j1 {
+                v.push(unit(hash3(seed ^ 0x7e11, i as u64, j as u64)));
+            }
+        }
+        Lattice { i0, j0, nj, v }
+    }
+
+    fn at(&self, s: f64, t: f64) -> f64 {
+        let (fs, ft) = (s / CELL, t / CELL);
+        let (i, j) = (fs.floor(), ft.floor());
+        let (u, w) = (fs - i, ft - j);
+        let k = (i as i64 - self.i0) as usize * self.nj + (j as i64 - self.j0) as usize;
+        let a = self.v[k] * (1.0 - u) + self.v[k + self.nj] * u;
+        let b = self.v[k + 1] * (1.0 - u) + self.v[k + self.nj + 1] * u;
+        a * (1.0 - w) + b * w
+    }
 }

@@ -25,6 +25,9 @@
 //! assert!(s.iter().all(|x| x.iri.abs() < 1e-9));
 //! ```
 
+// Small dense matrix code reads best with explicit indices.
+#![allow(clippy::needless_range_loop)]
+
 use serde::{Deserialize, Serialize};
 
 /// Golden car: tyre spring rate k1 / sprung mass (s⁻²).
@@ -46,12 +49,7 @@ type M4 = [[f64; 4]; 4];
 
 /// The continuous system matrix `A` and input vector `B` of the golden car.
 pub fn system() -> (M4, [f64; 4]) {
-    let a = [
-        [0.0, 1.0, 0.0, 0.0],
-        [-K2, -C, K2, C],
-        [0.0, 0.0, 0.0, 1.0],
-        [K2 / MU, C / MU, -(K1 + K2) / MU, -C / MU],
-    ];
+    let a = [[0.0, 1.0, 0.0, 0.0], [-K2, -C, K2, C], [0.0, 0.0, 0.0, 1.0], [K2 / MU, C / MU, -(K1 + K2) / MU, -C / MU]];
     (a, [0.0, 0.0, 0.0, K1 / MU])
 }
 

@@ -96,7 +96,7 @@ impl Default for SceneParams {
             rut_half_width: 0.5,
             rut_shape: RutShape::V,
             speed: 10.0,
-            line_rate: 100.0,
+            line_rate: 80.0,
             angle_step_deg: 0.2,
             max_range: 60.0,
             sensor_height: 2.2,
@@ -135,7 +135,7 @@ impl SceneParams {
         if self.length < 20.0 {
             return Err(Error::invalid(format!("synth: length must be at least 20 m, got {}", self.length)));
         }
-        if !(self.noise_sigma >= 0.0) {
+        if self.noise_sigma.is_nan() || self.noise_sigma < 0.0 {
             return Err(Error::invalid("synth: noise sigma must be >= 0"));
         }
         if (self.lane_width - 3.0).abs() > 1.0 || self.wheel_offset + self.rut_half_width > self.lane_width / 2.0 {

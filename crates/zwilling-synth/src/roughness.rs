@@ -77,8 +77,7 @@ impl Roughness {
 
     /// Roughness height `R(s)` (m).
     pub fn height(&self, s: f64) -> f64 {
-        let sum: f64 =
-            self.components.iter().map(|c| c.amplitude * (TAU * s / c.wavelength + c.phase).sin()).sum();
+        let sum: f64 = self.components.iter().map(|c| c.amplitude * (TAU * s / c.wavelength + c.phase).sin()).sum();
         self.envelope(s) * sum
     }
 

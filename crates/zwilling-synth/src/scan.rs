@@ -192,7 +192,9 @@ impl Scene {
                                 (cs.ground(t), cs.material(t))
                             };
                             let colour = if mat == Material::Wall {
-                                blds.iter().find(|bl| (t - bl.t0).abs() < 1e-6 || (t - bl.t1).abs() < 1e-6).map_or([200; 3], |bl| bl.colour)
+                                blds.iter()
+                                    .find(|bl| (t - bl.t0).abs() < 1e-6 || (t - bl.t1).abs() < 1e-6)
+                                    .map_or([200; 3], |bl| bl.colour)
                             } else {
                                 [0; 3]
                             };

@@ -142,7 +142,7 @@ impl Scene {
         let mut potholes = Vec::new();
         for b in 0..n_blocks {
             let mut r = Stream::new(p.seed, stream::RUTS, b as u64);
-            let level: Vec<(f64, f64)> = (0..2).map(|_| (r.range(0.002, 0.024), r.range(0.5, 0.9))).collect();
+            let level: Vec<(f64, f64)> = (0..2).map(|_| (r.range(0.003, 0.030), r.range(0.5, 0.9))).collect();
             for _ in b * 10..((b + 1) * 10).min(n_sec) {
                 let mut d = [[0.0; 2]; 2];
                 for lane in 0..2 {
@@ -153,8 +153,7 @@ impl Scene {
                 depths.push(d);
             }
             let mut r = Stream::new(p.seed, stream::POTHOLES, b as u64);
-            let full: Vec<usize> =
-                (b * 10..(b + 1) * 10).filter(|&k| (k + 1) as f64 * SECTION <= p.length).collect();
+            let full: Vec<usize> = (b * 10..(b + 1) * 10).filter(|&k| (k + 1) as f64 * SECTION <= p.length).collect();
             let mut used = Vec::new();
             for (lane, count) in [(0usize, 2usize), (1, 1)] {
                 for _ in 0..count {

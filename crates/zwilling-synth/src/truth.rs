@@ -266,9 +266,10 @@ impl Scene {
                         let (ri, wi) = wheel(0);
                         let (ro, wo) = wheel(1);
                         let get = |w: usize| iri[lane * 2 + w].get(k).map_or(f64::NAN, |s| s.iri);
-                        let has_pothole = self.potholes.iter().any(|h| {
-                            (h.t < 0.0) == (lane == 0) && h.s + h.radius > start && h.s - h.radius < end
-                        });
+                        let has_pothole = self
+                            .potholes
+                            .iter()
+                            .any(|h| (h.t < 0.0) == (lane == 0) && h.s + h.radius > start && h.s - h.radius < end);
                         let (riss, cc, all) = if lane == 0 {
                             let rows = (end.ceil() - start.floor()) as u32;
                             let hit = cells
@@ -370,20 +371,10 @@ impl Scene {
             })
             .collect();
         use crate::scene::Material as M;
-        let materials = [
-            M::Asphalt,
-            M::Marking,
-            M::Kerb,
-            M::Sidewalk,
-            M::Grass,
-            M::Wall,
-            M::Roof,
-            M::Crown,
-            M::Trunk,
-            M::Pothole,
-        ]
-        .map(|m| (m as u8, m.name()))
-        .to_vec();
+        let materials =
+            [M::Asphalt, M::Marking, M::Kerb, M::Sidewalk, M::Grass, M::Wall, M::Roof, M::Crown, M::Trunk, M::Pothole]
+                .map(|m| (m as u8, m.name()))
+                .to_vec();
         Truth {
             schema: "zwilling-synth-truth/1",
             params: p.clone(),

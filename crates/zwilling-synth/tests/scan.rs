@@ -97,5 +97,5 @@ fn trajectory_follows_lane_one() {
         let (_, t) = sc.frame.to_frame(p.x, p.y);
         assert!((t + 1.5).abs() < 1e-9);
     }
-    assert!((tr[1].time - tr[0].time - 0.02).abs() < 1e-9);
+    assert!((tr[1].time - tr[0].time - 0.02).abs() < 1e-6);
 }

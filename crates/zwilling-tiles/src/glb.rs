@@ -67,7 +67,7 @@ impl Bin {
 
     /// Appends a buffer view (4-byte aligned) and one accessor on it; returns the accessor index.
     fn push(&mut self, bytes: Vec<u8>, stride: Option<usize>, target: u32, mut accessor: Value) -> usize {
-        while self.data.len() % 8 != 0 {
+        while !self.data.len().is_multiple_of(8) {
             self.data.push(0);
         }
         let mut view = json!({"buffer": 0, "byteOffset": self.data.len(), "byteLength": bytes.len(), "target": target});
@@ -123,14 +123,14 @@ fn scalar_accessor(bin: &mut Bin, values: &[u32], size: usize, component: u32) -
 /// Wraps the glTF JSON and binary buffer into a GLB container (chunks padded to 8 bytes).
 fn container(mut gltf: Value, bin: Bin) -> Vec<u8> {
     let mut data = bin.data;
-    while data.len() % 8 != 0 {
+    while !data.len().is_multiple_of(8) {
         data.push(0);
     }
     gltf["buffers"] = json!([{"byteLength": data.len()}]);
     gltf["bufferViews"] = Value::Array(bin.views);
     gltf["accessors"] = Value::Array(bin.accessors);
     let mut js = serde_json::to_vec(&gltf).expect("JSON of plain values");
-    while js.len() % 8 != 0 {
+    while !js.len().is_multiple_of(8) {
         js.push(b' ');
     }
     let total = 12 + 8 + js.len() + 8 + data.len();

@@ -122,12 +122,12 @@ mod tests {
 
     #[test]
     fn centre_registration_and_dx_dy() {
-        // xllcenter 10, cell 2 → corner 9; yllcenter 20 → corner 19, top = 19 + 3·4 = 31.
+        // xllcenter 10, dx 2 → corner 9; yllcenter 20, dy 4 → corner 18, top = 18 + 3·4 = 30.
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("c.asc");
         std::fs::write(&p, "NCOLS 2\nNROWS 3\nXLLCENTER 10\nYLLCENTER 20\nDX 2\nDY 4\n1 2\n3 4\n5 6\n").unwrap();
         let g = read_ascii_grid(&p).unwrap();
-        assert_eq!(g.transform.to_gdal(), [9.0, 2.0, 0.0, 31.0, 0.0, -4.0]);
+        assert_eq!(g.transform.to_gdal(), [9.0, 2.0, 0.0, 30.0, 0.0, -4.0]);
         assert_eq!(g.data, vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0]);
         assert_eq!(g.nodata, None);
     }

@@ -148,7 +148,7 @@ struct Level {
 
 fn write_image<T: Sample, G>(path: &Path, image: Image<'_, T>, georef: &Grid<G>, opts: &CogOptions) -> Result<()> {
     let ts = opts.tile_size;
-    if ts < 16 || ts % 16 != 0 || ts > 65_536 {
+    if ts < 16 || !ts.is_multiple_of(16) || ts > 65_536 {
         return Err(Error::invalid(format!("tile size {ts} must be a multiple of 16 between 16 and 65536")));
     }
     if !(1..=9).contains(&opts.deflate_level) {
@@ -386,6 +386,9 @@ mod tests {
         assert_eq!(format_nodata(f64::NAN), "nan");
         assert_eq!(format_nodata(-3.4028234663852886e38).parse::<f64>().unwrap(), -3.4028234663852886e38);
         assert_eq!(format_nodata(0.5), "5e-1");
-        assert_eq!(gdal_metadata_xml(&[("A".into(), "x<y".into())]), "<GDALMetadata>\n  <Item name=\"A\">x&lt;y</Item>\n</GDALMetadata>\n");
+        assert_eq!(
+            gdal_metadata_xml(&[("A".into(), "x<y".into())]),
+            "<GDALMetadata>\n  <Item name=\"A\">x&lt;y</Item>\n</GDALMetadata>\n"
+        );
     }
 }

@@ -145,8 +145,7 @@ pub fn transform_from_tiepoint(tie: &[f64], scale: &[f64], pixel_is_point: bool)
     if !(sx > 0.0 && sy > 0.0) {
         return Err(format!("only north-up rasters are supported (ModelPixelScale {sx}, {sy})"));
     }
-    let mut t =
-        GeoTransform { origin_x: tie[3] - tie[0] * sx, origin_y: tie[4] + tie[1] * sy, cell_x: sx, cell_y: sy };
+    let mut t = GeoTransform { origin_x: tie[3] - tie[0] * sx, origin_y: tie[4] + tie[1] * sy, cell_x: sx, cell_y: sy };
     if pixel_is_point {
         t.origin_x -= 0.5 * sx;
         t.origin_y += 0.5 * sy;

@@ -242,7 +242,10 @@ fn read_level(path: &Path, level: usize) -> Result<Vec<RasterData>> {
     };
     macro_rules! bands {
         ($t:ty, $v:ident) => {
-            decode_image::<$t>(&tf, &dir, geo.nodata)?.into_iter().map(|data| RasterData::$v(geo.grid(&dir, data))).collect()
+            decode_image::<$t>(&tf, &dir, geo.nodata)?
+                .into_iter()
+                .map(|data| RasterData::$v(geo.grid(&dir, data)))
+                .collect()
         };
     }
     Ok(match dir.sample_type {
@@ -274,7 +277,7 @@ struct ImageDir {
     subfile: u64,
 }
 
-fn find<'a>(e: &'a [Entry], t: u16) -> Option<&'a Entry> {
+fn find(e: &[Entry], t: u16) -> Option<&Entry> {
     e.iter().find(|x| x.tag == t)
 }
 
@@ -477,8 +480,8 @@ fn decode_image<T: Sample>(tf: &TiffFile, d: &ImageDir, nodata: Option<f64>) -> 
             .map(|(i, data)| {
                 let rows = if d.tiled { d.block_h } else { d.block_h.min(d.height - (i % per_plane) * d.block_h) };
                 let expected = rows * d.block_w * chunk_spp * T::BYTES;
-                let mut bytes = decompress(d.compression, &data, expected)
-                    .map_err(|m| tf.bad(format!("block {i}: {m}")))?;
+                let mut bytes =
+                    decompress(d.compression, &data, expected).map_err(|m| tf.bad(format!("block {i}: {m}")))?;
                 let v = decode_samples::<T>(&mut bytes, tf.big_endian, d.predictor, d.block_w, chunk_spp, rows)
                     .map_err(|m| tf.bad(format!("block {i}: {m}")))?;
                 Ok((i, v))

@@ -59,10 +59,6 @@ pub mod tag {
     pub const MODEL_TRANSFORMATION: u16 = 34264;
     /// GeoTIFF GeoKeyDirectoryTag.
     pub const GEO_KEY_DIRECTORY: u16 = 34735;
-    /// GeoTIFF GeoDoubleParamsTag.
-    pub const GEO_DOUBLE_PARAMS: u16 = 34736;
-    /// GeoTIFF GeoAsciiParamsTag.
-    pub const GEO_ASCII_PARAMS: u16 = 34737;
     /// GDAL_METADATA (XML).
     pub const GDAL_METADATA: u16 = 42112;
     /// GDAL_NODATA (ASCII number).
@@ -164,7 +160,7 @@ impl TiffFile {
 
     /// Reads `len` bytes at `offset`; a range beyond the end of the file is a clear error.
     pub fn read_at(&self, offset: u64, len: u64) -> Result<Vec<u8>> {
-        if !offset.checked_add(len).is_some_and(|end| end <= self.len) {
+        if offset.checked_add(len).is_none_or(|end| end > self.len) {
             return Err(self.bad(format!(
                 "truncated or corrupt: {len} bytes at offset {offset} lie beyond the end of the file ({} bytes)",
                 self.len
@@ -217,8 +213,8 @@ impl TiffFile {
 
     /// The value bytes of an entry (inline or at its offset).
     fn value_bytes(&self, e: &Entry) -> Result<Vec<u8>> {
-        let size = type_size(e.typ)
-            .ok_or_else(|| self.bad(format!("tag {} has an unknown field type {}", e.tag, e.typ)))?;
+        let size =
+            type_size(e.typ).ok_or_else(|| self.bad(format!("tag {} has an unknown field type {}", e.tag, e.typ)))?;
         let total = size
             .checked_mul(e.count)
             .filter(|&t| t <= self.len)
@@ -242,7 +238,7 @@ impl TiffFile {
             8 => b.chunks_exact(2).map(|c| self.u16(c) as i16 as i64 as u64).collect(),
             4 | 13 => b.chunks_exact(4).map(|c| self.u32(c) as u64).collect(),
             9 => b.chunks_exact(4).map(|c| self.u32(c) as i32 as i64 as u64).collect(),
-            16 | 17 | 18 => b.chunks_exact(8).map(|c| self.u64(c)).collect(),
+            16..=18 => b.chunks_exact(8).map(|c| self.u64(c)).collect(),
             t => return Err(self.bad(format!("tag {} has type {t} where an integer was expected", e.tag))),
         };
         Ok(v)
@@ -255,10 +251,9 @@ impl TiffFile {
             12 => b.chunks_exact(8).map(|c| f64::from_bits(self.u64(c))).collect(),
             11 => b.chunks_exact(4).map(|c| f32::from_bits(self.u32(c)) as f64).collect(),
             5 => b.chunks_exact(8).map(|c| self.u32(&c[0..4]) as f64 / self.u32(&c[4..8]) as f64).collect(),
-            10 => b
-                .chunks_exact(8)
-                .map(|c| self.u32(&c[0..4]) as i32 as f64 / self.u32(&c[4..8]) as i32 as f64)
-                .collect(),
+            10 => {
+                b.chunks_exact(8).map(|c| self.u32(&c[0..4]) as i32 as f64 / self.u32(&c[4..8]) as i32 as f64).collect()
+            }
             _ => self.uints(e)?.into_iter().map(|v| v as f64).collect(),
         })
     }
@@ -341,13 +336,8 @@ impl IfdBuilder {
     /// Bytes the IFD and its out-of-line values take (each value block padded to an even length).
     pub fn encoded_len(&self, bigtiff: bool) -> u64 {
         let (head, entry, next, inline) = if bigtiff { (8, 20, 8, 8) } else { (2, 12, 4, 4) };
-        let extra: u64 = self
-            .entries
-            .values()
-            .map(|v| v.bytes().len() as u64)
-            .filter(|&l| l > inline)
-            .map(|l| l + (l & 1))
-            .sum();
+        let extra: u64 =
+            self.entries.values().map(|v| v.bytes().len() as u64).filter(|&l| l > inline).map(|l| l + (l & 1)).sum();
         head + entry * self.entries.len() as u64 + next + extra
     }
 

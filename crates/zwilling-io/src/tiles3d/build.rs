@@ -220,15 +220,29 @@ pub fn write_point_tileset(
     let level_cap = opts.grid.trailing_zeros().min(COUNT_LEVEL as u32) as u8;
 
     // Passes 1 and 2 (skipped when an earlier run finished them).
-    let (chunk_level, chunks, rgb16): (u8, Vec<(NodeKey, u64)>, Vec<bool>) = match std::fs::read_to_string(&plan_file) {
+    let (chunk_level, chunks, _rgb16): Plan = match std::fs::read_to_string(&plan_file) {
         Ok(text) if resumable => parse_plan(&plan_file, &text)?,
         _ => {
             let mut counts: HashMap<NodeKey, u64> = HashMap::new();
             let mut max_rgb = vec![0u16; sources.len()];
             let index: HashMap<PathBuf, usize> = sources.iter().enumerate().map(|(i, s)| (s.path.clone(), i)).collect();
             for_each_block(&sources, to_ecef, &frame, progress, |block, local, s| {
+                // Consecutive points mostly share a node: count runs, not points, in the map.
+                let mut run: Option<(NodeKey, u64)> = None;
                 for p in local {
-                    *counts.entry(NodeKey::containing(&cube, COUNT_LEVEL, *p)).or_default() += 1;
+                    let k = NodeKey::containing(&cube, COUNT_LEVEL, *p);
+                    match &mut run {
+                        Some((rk, n)) if *rk == k => *n += 1,
+                        _ => {
+                            if let Some((rk, n)) = run.take() {
+                                *counts.entry(rk).or_default() += n;
+                            }
+                            run = Some((k, 1));
+                        }
+                    }
+                }
+                if let Some((rk, n)) = run {
+                    *counts.entry(rk).or_default() += n;
                 }
                 let m = block.rgb.iter().flat_map(|c| c.iter()).copied().max().unwrap_or(0);
                 let i = index[&s.path];
@@ -285,7 +299,6 @@ pub fn write_point_tileset(
             (chunk_level, chunks, rgb16)
         }
     };
-    let _ = rgb16;
     let params = LodParams { max_points_per_tile: opts.max_points_per_tile, grid: opts.grid };
     let upper_dir = state.join("upper");
     std::fs::create_dir_all(&upper_dir).map_err(|e| Error::io(&upper_dir, e))?;
@@ -379,7 +392,10 @@ pub fn write_point_tileset(
     Ok(TilesReport { points: total, tiles: n_tiles, depth, chunks_built, chunks: chunks.len(), tileset })
 }
 
-fn parse_plan(path: &Path, text: &str) -> Result<(u8, Vec<(NodeKey, u64)>, Vec<bool>)> {
+/// Chunk level, chunks with their point counts, and per input whether RGB is 16-bit.
+type Plan = (u8, Vec<(NodeKey, u64)>, Vec<bool>);
+
+fn parse_plan(path: &Path, text: &str) -> Result<Plan> {
     let bad = || Error::bad_file(path, "damaged chunk plan");
     let v: serde_json::Value = serde_json::from_str(text).map_err(|_| bad())?;
     let level = v["chunk_level"].as_u64().ok_or_else(bad)? as u8;

@@ -5,15 +5,20 @@
 //! of de Almeida, Bates, Freer & Souvignet (2012, *Water Resour. Res.* 48, W05528):
 //!
 //! ```text
-//! q_f^{n+1} = [θ q_f + (1−θ)/2 (q_{f−1} + q_{f+1}) − g h_f Δt ∂η/∂x] / [1 + g Δt n² |q_f| / h_f^{7/3}]
+//! b         = θ q_f + (1−θ)/2 (q_{f−1} + q_{f+1}) − g h_f Δt ∂η/∂x
+//! q_f^{n+1} (1 + a |q_f^{n+1}|) = b,   a = g Δt n² / h_f^{7/3}
+//!           → q_f^{n+1} = 2b / (1 + √(1 + 4 a |b|))
 //! h^{n+1}   = h + Δt [(q_in − q_out)/Δx + r(t) − i(t)]
 //! Δt        = cfl · Δx / √(g · h_max)           (cfl 0.7 by default, capped by max_dt)
 //! ```
 //!
 //! `q` is the discharge per unit width on a cell face, `η = z + h` the water surface,
 //! `h_f = max(η_L, η_R) − max(z_L, z_R)` the flow depth on the face; faces with `h_f` at or below
-//! the depth threshold carry no flow (wet/dry). Manning friction is semi-implicit (the
-//! denominator). A face can never take more than a quarter of its upwind cell's water in one step
+//! the depth threshold carry no flow (wet/dry). Manning friction is taken implicitly in the new
+//! discharge (the root of the quadratic above) instead of Bates' semi-implicit
+//! `b / (1 + a |q^n|)`: with the semi-implicit form and time steps above ~4 s, the V-catchment
+//! benchmark (shallow, fast sheet flow on 20 m cells, n = 0.015) oscillated by ±10 % around the
+//! steady discharge; the implicit form converges monotonically and is identical at steady state. A face can never take more than a quarter of its upwind cell's water in one step
 //! (the four faces together cannot empty a cell below zero), which keeps depths non-negative and
 //! the scheme exactly conservative.
 //!

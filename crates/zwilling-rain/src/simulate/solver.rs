@@ -9,6 +9,18 @@ use crate::neighbours::ESRI_CODE;
 /// Face rows per parallel block of the north–south flux update.
 const Y_BLOCK: usize = 32;
 
+/// Solves `q (1 + a |q|) = b` for `q` (friction implicit in the new discharge):
+/// `q = 2b / (1 + √(1 + 4 a |b|))`, the rationalised root that stays exact as `a → 0`.
+#[inline(always)]
+fn implicit_friction(b: f32, a: f32) -> f32 {
+    2.0 * b / (1.0 + (1.0 + 4.0 * a * b.abs()).sqrt())
+}
+
+/// Mutable per-row slices of the depth update: row, depth, max depth, max speed, time of max,
+/// direction at peak, Green-Ampt infiltrated depth.
+type RowState<'a> =
+    (usize, &'a mut [f64], &'a mut [f32], &'a mut [f32], &'a mut [f32], &'a mut [u8], Option<&'a mut [f32]>);
+
 /// A running simulation: state on the grid and the accounts.
 #[derive(Debug)]
 pub struct Simulation {
@@ -37,6 +49,7 @@ pub struct Simulation {
     snapshots: Vec<(f64, Grid<f32>)>,
     next_snapshot: usize,
     next_report: f64,
+    outflow_since_report: f64,
     outflow_series: Vec<(f64, f64)>,
 }
 
@@ -55,7 +68,7 @@ pub struct SimulationResult {
     pub final_depth: Grid<f32>,
     /// Depth snapshots at the requested times.
     pub snapshots: Vec<(f64, Grid<f32>)>,
-    /// Outflow over the edges `(time s, m³/s)` at every report interval.
+    /// Mean outflow over the edges `(end of interval s, m³/s)` of every report interval.
     pub outflow_hydrograph: Vec<(f64, f64)>,
     /// Volumes.
     pub mass_balance: MassBalance,
@@ -70,7 +83,8 @@ impl Simulation {
         if n == 0 || !(dx > 0.0 && dy > 0.0) {
             return Err(Error::invalid("simulation needs a non-empty DEM with positive cell size"));
         }
-        if !(cfg.cfl > 0.0 && cfg.cfl <= 1.0) || !(0.0..=1.0).contains(&cfg.theta) || !(cfg.max_dt > 0.0) {
+        let cfl_ok = cfg.cfl > 0.0 && cfg.cfl <= 1.0;
+        if !(cfl_ok && (0.0..=1.0).contains(&cfg.theta) && cfg.max_dt > 0.0) {
             return Err(Error::invalid(format!(
                 "simulation: cfl must be in (0, 1], theta in [0, 1], max_dt > 0 (got {}, {}, {})",
                 cfg.cfl, cfg.theta, cfg.max_dt
@@ -147,6 +161,7 @@ impl Simulation {
             snapshots: vec![],
             next_snapshot: 0,
             next_report: cfg.report_interval_s,
+            outflow_since_report: 0.0,
             outflow_series: vec![],
             cfg,
         })
@@ -204,6 +219,7 @@ impl Simulation {
         self.update_qy(dt);
         let out = self.edge_outflow(dt);
         self.mb.outflow_m3 += out;
+        self.outflow_since_report += out;
         let (h_max, infil, active_cells) = self.update_depth(dt, rain_dt);
         self.mb.rain_in_m3 += rain_dt * active_cells as f64 * self.dx * self.dy;
         self.mb.infiltration_m3 += infil * self.dx * self.dy;
@@ -224,7 +240,8 @@ impl Simulation {
         self.t += dt;
         self.mb.steps += 1;
         if self.t >= self.next_report - 1e-9 {
-            self.outflow_series.push((self.t, out / dt));
+            self.outflow_series.push((self.t, self.outflow_since_report / self.cfg.report_interval_s));
+            self.outflow_since_report = 0.0;
             self.next_report += self.cfg.report_interval_s;
         }
         while let Some(&ts) = self.cfg.snapshot_times.get(self.next_snapshot) {
@@ -264,7 +281,7 @@ impl Simulation {
 
     fn update_qx(&mut self, dt: f64) {
         let (w, thr, theta) = (self.w, self.cfg.depth_threshold as f32, self.cfg.theta as f32);
-        let (gdt, dtf) = ((G * dt) as f32, dt as f32);
+        let gdt = (G * dt) as f32;
         let lim = (self.dx / (4.0 * dt)) as f32;
         let inv_dx = (1.0 / self.dx) as f32;
         let west: Vec<f32> = (0..self.h).map(|r| -self.edge_q(self.cfg.edges.west, r * w, lim)).collect();
@@ -281,16 +298,17 @@ impl Simulation {
                 let old = row[f];
                 let old_next = row[f + 1];
                 let (hl, hr) = (d[l] as f32, d[rr] as f32);
-                let (el, er) = (z[l] + hl, z[rr] + hr);
-                let hf = el.max(er) - z[l].max(z[rr]);
+                // water surfaces in f64: a lake at rest stays exactly at rest
+                let (el, er) = (z[l] as f64 + d[l], z[rr] as f64 + d[rr]);
+                let hf = (el.max(er) - z[l].max(z[rr]) as f64) as f32;
                 let mut q = 0.0;
                 if hf > thr && act[l] & act[rr] == 1 {
                     let n2 = if uniform { n2s[0] } else { 0.5 * (n2s[l] + n2s[rr]) };
                     let qa = theta * old + (1.0 - theta) * 0.5 * (old_prev + old_next);
-                    q = (qa - gdt * hf * (er - el) * inv_dx) / (1.0 + gdt * n2 * old.abs() / (hf * hf * hf.cbrt()));
+                    let grad = (er - el) as f32 * inv_dx;
+                    q = implicit_friction(qa - gdt * hf * grad, gdt * n2 / (hf * hf * hf.cbrt()));
                     q = q.min(hl.max(0.0) * lim).max(-hr.max(0.0) * lim);
                 }
-                let _ = dtf;
                 old_prev = old;
                 row[f] = q;
             }
@@ -340,15 +358,15 @@ impl Simulation {
                     for c in 0..w {
                         let (u, s) = (nb + c, sb + c);
                         let (hu, hs) = (d[u] as f32, d[s] as f32);
-                        let (eu, es) = (z[u] + hu, z[s] + hs);
-                        let hf = eu.max(es) - z[u].max(z[s]);
+                        let (eu, es) = (z[u] as f64 + d[u], z[s] as f64 + d[s]);
+                        let hf = (eu.max(es) - z[u].max(z[s]) as f64) as f32;
                         let mut q = 0.0;
                         if hf > thr && act[u] & act[s] == 1 {
                             let n2 = if uniform { n2s[0] } else { 0.5 * (n2s[u] + n2s[s]) };
                             let old = cur_old[c];
                             let qa = theta * old + (1.0 - theta) * 0.5 * (prev_old[c] + next_old[c]);
-                            q = (qa - gdt * hf * (es - eu) * inv_dy)
-                                / (1.0 + gdt * n2 * old.abs() / (hf * hf * hf.cbrt()));
+                            let b = qa - gdt * hf * (es - eu) as f32 * inv_dy;
+                            q = implicit_friction(b, gdt * n2 / (hf * hf * hf.cbrt()));
                             q = q.min(hu.max(0.0) * lim).max(-hs.max(0.0) * lim);
                         }
                         this[c] = q;
@@ -385,8 +403,7 @@ impl Simulation {
         let inf_rows: Vec<&mut [f32]> =
             if ga { self.infiltrated.chunks_mut(w).collect() } else { dummy.chunks_mut(1).take(0).collect() };
         let mut inf_iter = inf_rows.into_iter();
-        let mut rows: Vec<(usize, &mut [f64], &mut [f32], &mut [f32], &mut [f32], &mut [u8], Option<&mut [f32]>)> =
-            Vec::with_capacity(self.h);
+        let mut rows: Vec<RowState> = Vec::with_capacity(self.h);
         for (r, ((((dr, hm), vm), tm), dp)) in self
             .depth
             .chunks_mut(w)

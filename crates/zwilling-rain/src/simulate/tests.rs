@@ -36,7 +36,7 @@ fn lake_at_rest_over_bumpy_terrain() {
     let dem = bumpy(40, 30);
     let eta = 0.35f64;
     let depth: Vec<f64> = dem.data.iter().map(|&z| (eta - z as f64).max(0.0)).collect();
-    assert!(depth.iter().any(|&d| d == 0.0) && depth.iter().any(|&d| d > 0.1));
+    assert!(depth.contains(&0.0) && depth.iter().any(|&d| d > 0.1));
     let mut cfg = SimulationConfig::new(crate::storm::Hyetograph::block(0.0, 600.0).unwrap());
     cfg.edges = Edges::all(Boundary::Closed);
     let mut sim = Simulation::new(&dem, cfg, Some(depth.clone())).unwrap();
@@ -53,7 +53,8 @@ fn mass_balance_closes() {
     let dem = bumpy(60, 50);
     let mut cfg = SimulationConfig::new(crate::storm::Hyetograph::parse("90mm/1h").unwrap());
     cfg.duration_s = 1800.0;
-    cfg.edges = Edges { south: Boundary::Critical, east: Boundary::Normal { slope: 0.01 }, ..Edges::all(Boundary::Closed) };
+    cfg.edges =
+        Edges { south: Boundary::Critical, east: Boundary::Normal { slope: 0.01 }, ..Edges::all(Boundary::Closed) };
     cfg.infiltration = Infiltration::Constant { rate: 5e-6 };
     cfg.inflows = vec![PointInflow { col: 30, row: 3, hydrograph: vec![(0.0, 0.0), (600.0, 0.5), (1200.0, 0.0)] }];
     let r = simulate(&dem, &cfg).unwrap();
@@ -105,9 +106,17 @@ fn extreme_rain_floods_at_least_as_deep_as_t100() {
     };
     let extreme = run("90mm/1h");
     let t100 = run("48.5mm/1h");
+    // Below the wet/dry threshold (1 mm) depths are not resolved: there a tolerance of the
+    // threshold; wherever the T100 run is wet (≥ 1 cm) strictly ≥.
+    let mut wet = 0;
     for (i, (e, t)) in extreme.max_depth.data.iter().zip(&t100.max_depth.data).enumerate() {
-        assert!(e >= t, "cell {i}: extreme {e} < T100 {t}");
+        assert!(e + 1e-3 >= *t, "cell {i}: extreme {e} < T100 {t}");
+        if *t >= 0.01 {
+            wet += 1;
+            assert!(e >= t, "wet cell {i}: extreme {e} < T100 {t}");
+        }
     }
+    assert!(wet > 50, "{wet}");
 }
 
 #[test]

@@ -1,0 +1,269 @@
+//! The pipeline: stages from a TOML file, run as steps with a resumable manifest.
+//!
+//! Each stage expands into steps (one per input cloud for `ground`, one per product for `grid`
+//! ...). A step is a `zwilling` command line run in-process plus its input and output paths;
+//! stages compose like PDAL's readers, filters and writers because every step reads the files
+//! the steps before it wrote. Steps whose hash (command line + input file stats) matches the
+//! manifest and whose outputs exist are skipped; `--force` reruns everything.
+
+pub mod config;
+pub mod manifest;
+pub mod report;
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use clap::Parser;
+use serde::Serialize;
+use zwilling_core::{Error, Result};
+
+pub use config::Config;
+use manifest::{step_hash, Manifest, StepRecord};
+
+/// One unit of work.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Step {
+    /// Identifier in the manifest, `stage/name`.
+    pub id: String,
+    /// Stage name.
+    pub stage: &'static str,
+    /// The `zwilling` command line without the program name (empty for the report).
+    pub argv: Vec<String>,
+    /// Files or folders read.
+    pub inputs: Vec<PathBuf>,
+    /// Files or folders written.
+    pub outputs: Vec<PathBuf>,
+    /// Points this step handles (for throughput in the summary), when known.
+    pub points: u64,
+}
+
+fn s(p: &Path) -> String {
+    p.display().to_string()
+}
+
+/// Expands the configured stages into steps.
+pub fn plan(cfg: &Config) -> Result<Vec<Step>> {
+    let out = &cfg.out;
+    let mut steps = vec![];
+    let points: u64 = cfg
+        .input
+        .clouds
+        .iter()
+        .map(|c| zwilling_io::las::LasReader::open(c).map(|r| r.info().point_count))
+        .sum::<Result<u64>>()?;
+    let crs_args: Vec<String> = cfg.input.crs.iter().flat_map(|c| ["--crs".to_string(), c.clone()]).collect();
+    // Ground: one step per cloud.
+    let mut clouds = cfg.input.clouds.clone();
+    if let Some(st) = cfg.stage("ground") {
+        clouds = vec![];
+        for c in &cfg.input.clouds {
+            let stem = c.file_stem().and_then(|s| s.to_str()).unwrap_or("cloud");
+            let o = out.join("ground").join(format!("{stem}.laz"));
+            let mut argv = vec!["ground".into(), s(c), "-o".into(), s(&o)];
+            argv.extend(crs_args.clone());
+            if st.table.get("keep_existing").and_then(|v| v.as_bool()) == Some(true) {
+                argv.push("--keep-existing".into());
+            }
+            argv.extend(st.args());
+            let n = zwilling_io::las::LasReader::open(c)?.info().point_count;
+            steps.push(Step { id: format!("ground/{stem}"), stage: "ground", argv, inputs: vec![c.clone()], outputs: vec![o.clone()], points: n });
+            clouds.push(o);
+        }
+    }
+    // Grid: one step per product.
+    let mut dtm = cfg.input.dem.clone();
+    if let Some(st) = cfg.stage("grid") {
+        let res = st.f64_or("res", 0.5);
+        let products = st.list("products").unwrap_or_else(|| vec!["dtm".into(), "dsm".into(), "intensity".into(), "rgb".into()]);
+        for p in products {
+            let o = out.join("rasters").join(format!("{p}.tif"));
+            let mut argv = vec!["grid".into()];
+            argv.extend(clouds.iter().map(|c| s(c)));
+            argv.extend(["--product".into(), p.clone(), "--res".into(), res.to_string(), "-o".into(), s(&o)]);
+            argv.extend(crs_args.clone());
+            argv.extend(st.args());
+            if p == "dtm" && dtm.is_none() {
+                dtm = Some(o.clone());
+            }
+            steps.push(Step { id: format!("grid/{p}"), stage: "grid", argv, inputs: clouds.clone(), outputs: vec![o], points });
+        }
+    }
+    // Cracks: masks from the pavement images.
+    if let (Some(st), Some(images)) = (cfg.stage("cracks"), &cfg.input.images) {
+        let o = out.join("cracks");
+        let mut argv = vec!["cracks".into(), "detect".into(), s(images), "-o".into(), s(&o)];
+        argv.extend(st.args());
+        steps.push(Step { id: "cracks/detect".into(), stage: "cracks", argv, inputs: vec![images.clone()], outputs: vec![o.clone()], points: 0 });
+    }
+    // Road condition.
+    if let (Some(st), Some(traj)) = (cfg.stage("road"), &cfg.input.trajectory) {
+        let o = out.join("road.gpkg");
+        let mut argv = vec!["road".into()];
+        for c in &clouds {
+            argv.extend(["--cloud".into(), s(c)]);
+        }
+        argv.extend(["--trajectory".into(), s(traj), "-o".into(), s(&o)]);
+        argv.extend(["--section".into(), st.f64_or("section", 100.0).to_string()]);
+        let mut inputs = clouds.clone();
+        inputs.push(traj.clone());
+        argv.extend(st.args());
+        steps.push(Step { id: "road/sections".into(), stage: "road", argv, inputs, outputs: vec![o], points });
+    }
+    // Heavy rain on the DTM.
+    if let Some(st) = cfg.stage("rain") {
+        let Some(dem) = dtm.clone() else {
+            return Err(Error::bad_file(&cfg.path, "[rain] needs a DTM: enable [grid] with product dtm, or give [input] dem"));
+        };
+        let o = out.join("rain");
+        let mut argv = vec!["rain".into(), "simulate".into(), "--dem".into(), s(&dem), "--rain".into(), st.str_or("rain", "90mm/1h").into()];
+        let mut inputs = vec![dem.clone()];
+        if let Some(b) = &cfg.input.buildings {
+            argv.extend(["--buildings".into(), s(b)]);
+            inputs.push(b.clone());
+        }
+        argv.extend(["-o".into(), s(&o)]);
+        argv.extend(st.args());
+        steps.push(Step { id: "rain/simulate".into(), stage: "rain", argv, inputs, outputs: vec![o.join("max_depth.tif"), o.join("mass_balance.json")], points: 0 });
+    }
+    // 3D Tiles.
+    if let Some(st) = cfg.stage("tiles") {
+        let o = out.join("tiles");
+        let mut argv = vec!["tiles".into()];
+        argv.extend(clouds.iter().map(|c| s(c)));
+        argv.extend(["-o".into(), s(&o)]);
+        argv.extend(["--max-points-per-tile".into(), (st.f64_or("max_points_per_tile", 100_000.0) as u64).to_string()]);
+        argv.extend(["--attributes".into(), st.str_or("attributes", "rgb,intensity,classification").into()]);
+        argv.extend(crs_args.clone());
+        argv.extend(st.args());
+        steps.push(Step { id: "tiles/points".into(), stage: "tiles", argv, inputs: clouds.clone(), outputs: vec![o.join("tileset.json")], points });
+    }
+    if cfg.stage("report").is_some() {
+        let inputs: Vec<PathBuf> = steps.iter().flat_map(|s| s.outputs.clone()).collect();
+        steps.push(Step { id: "report/html".into(), stage: "report", argv: vec![], inputs, outputs: vec![out.join("report.html")], points: 0 });
+    }
+    Ok(steps)
+}
+
+/// What happened to one step.
+#[derive(Debug, Clone, Serialize)]
+pub struct StepSummary {
+    /// Step id.
+    pub id: String,
+    /// `done` or `skipped` (finished by an earlier run).
+    pub status: &'static str,
+    /// Wall time (s) of this run's work (0 when skipped).
+    pub seconds: f64,
+    /// Points per second, where the step handles points.
+    pub points_per_second: Option<f64>,
+    /// Outputs.
+    pub outputs: Vec<PathBuf>,
+}
+
+/// The run summary (`summary.json` and the text printed at the end).
+#[derive(Debug, Clone, Serialize)]
+pub struct RunSummary {
+    /// zwilling version.
+    pub version: &'static str,
+    /// Pipeline file.
+    pub config: PathBuf,
+    /// Input clouds.
+    pub clouds: Vec<PathBuf>,
+    /// Total points in the clouds.
+    pub points: u64,
+    /// Worker threads.
+    pub threads: usize,
+    /// Steps.
+    pub steps: Vec<StepSummary>,
+    /// Total wall time (s).
+    pub seconds: f64,
+}
+
+/// Runs every step not yet done; `force` reruns all. Writes `manifest.json` after each step and
+/// `summary.json` at the end.
+pub fn execute(cfg: &Config, force: bool) -> Result<RunSummary> {
+    std::fs::create_dir_all(&cfg.out).map_err(|e| Error::io(&cfg.out, e))?;
+    for d in ["ground", "rasters"] {
+        let p = cfg.out.join(d);
+        std::fs::create_dir_all(&p).map_err(|e| Error::io(&p, e))?;
+    }
+    remove_stale_temporaries(&cfg.out);
+    let steps = plan(cfg)?;
+    let mut manifest = if force { Manifest::default() } else { Manifest::load(&cfg.out)? };
+    let t0 = Instant::now();
+    let mut summaries = vec![];
+    let total = steps.len();
+    for (k, step) in steps.iter().enumerate() {
+        let hash = step_hash(&step.argv, &step.inputs);
+        if manifest.is_done(&step.id, &hash) {
+            tracing::info!("{}: unchanged, skipped", step.id);
+            summaries.push(StepSummary { id: step.id.clone(), status: "skipped", seconds: 0.0, points_per_second: None, outputs: step.outputs.clone() });
+            continue;
+        }
+        if !crate::progress::quiet() {
+            eprintln!("[{}/{}] {}", k + 1, total, step.id);
+        }
+        let t = Instant::now();
+        if step.stage == "report" {
+            report::write(cfg, &steps, &summaries)?;
+        } else {
+            let mut argv = vec!["zwilling".to_string()];
+            if crate::progress::quiet() {
+                argv.push("-q".into());
+            }
+            argv.extend(step.argv.iter().cloned());
+            let cli = crate::cmd::Cli::try_parse_from(&argv)
+                .map_err(|e| Error::invalid(format!("step {}: {e}", step.id)))?;
+            crate::cmd::run(cli).map_err(|e| Error::invalid(format!("step {} failed: {e}", step.id)))?;
+        }
+        let seconds = t.elapsed().as_secs_f64();
+        manifest.steps.insert(step.id.clone(), StepRecord { hash, outputs: step.outputs.clone(), seconds });
+        manifest.save(&cfg.out)?;
+        let pps = (step.points > 0 && seconds > 0.0).then(|| step.points as f64 / seconds);
+        summaries.push(StepSummary { id: step.id.clone(), status: "done", seconds, points_per_second: pps, outputs: step.outputs.clone() });
+    }
+    let points = steps.iter().filter(|s| s.stage == "tiles" || s.stage == "grid").map(|s| s.points).max().unwrap_or(0);
+    let summary = RunSummary {
+        version: env!("CARGO_PKG_VERSION"),
+        config: cfg.path.clone(),
+        clouds: cfg.input.clouds.clone(),
+        points,
+        threads: rayon::current_num_threads(),
+        steps: summaries,
+        seconds: t0.elapsed().as_secs_f64(),
+    };
+    let p = cfg.out.join("summary.json");
+    let tmp = cfg.out.join("summary.json.tmp");
+    std::fs::write(&tmp, serde_json::to_string_pretty(&summary).expect("plain JSON")).map_err(|e| Error::io(&tmp, e))?;
+    std::fs::rename(&tmp, &p).map_err(|e| Error::io(&p, e))?;
+    Ok(summary)
+}
+
+/// Deletes temporary files that a killed run left in the output folder (writers create
+/// `*.tmp*` / `*.part` files and rename them when complete, so these are never finished outputs).
+fn remove_stale_temporaries(dir: &Path) {
+    let Ok(rd) = std::fs::read_dir(dir) else { return };
+    for e in rd.flatten() {
+        let p = e.path();
+        let name = e.file_name().to_string_lossy().to_string();
+        if p.is_dir() {
+            if name == ".zwilling-tiles" {
+                continue; // the tiles writer resumes from its own state folder
+            }
+            remove_stale_temporaries(&p);
+        } else if name.contains(".tmp") || name.ends_with(".part") {
+            tracing::info!("removing {} left by an interrupted run", p.display());
+            let _ = std::fs::remove_file(&p);
+        }
+    }
+}
+
+/// The summary as text for people.
+pub fn summary_text(s: &RunSummary) -> String {
+    let mut t = format!("zwilling {} — {} steps in {:.1} s on {} threads\n", s.version, s.steps.len(), s.seconds, s.threads);
+    for st in &s.steps {
+        let pps = st.points_per_second.map(|p| format!(", {:.2} M points/s", p / 1e6)).unwrap_or_default();
+        let outs = st.outputs.iter().map(|o| o.display().to_string()).collect::<Vec<_>>().join(", ");
+        t += &format!("  {:<16} {:>7} {:>8.1} s{pps}  → {outs}\n", st.id, st.status, st.seconds);
+    }
+    t
+}

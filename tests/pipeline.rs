@@ -1,0 +1,104 @@
+//! The pipeline end to end on a small synthetic survey: resume skips finished steps, a run killed
+//! midway completes on the next run without redoing finished steps, and the outputs are the same
+//! bytes at 1 and 2 threads.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn zw() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_zwilling"))
+}
+
+fn synth(dir: &Path) -> PathBuf {
+    let survey = dir.join("survey");
+    let o = zw().args(["-q", "synth", "--length", "120", "--seed", "3", "--out"]).arg(&survey).output().unwrap();
+    assert!(o.status.success(), "synth failed: {}", String::from_utf8_lossy(&o.stderr));
+    survey
+}
+
+fn pipeline(dir: &Path, survey: &Path, out: &str) -> PathBuf {
+    let p = dir.join(format!("{out}.toml"));
+    let text = format!(
+        "[input]\nclouds = ['{s}/scene.laz']\ntrajectory = '{s}/trajectory.csv'\n[output]\ndir = '{out}'\n\
+         [ground]\n[grid]\nres = 1.0\nproducts = ['dtm', 'dsm']\n[road]\n[rain]\nrain = '30mm/10min'\n[tiles]\nmax_points_per_tile = 20000\n[report]\n",
+        s = survey.display()
+    );
+    std::fs::write(&p, text).unwrap();
+    p
+}
+
+fn run_json(cfg: &Path, extra: &[&str]) -> serde_json::Value {
+    let o = zw().args(["-q"]).args(extra).arg("run").arg(cfg).arg("--json").output().unwrap();
+    assert!(o.status.success(), "run failed: {}", String::from_utf8_lossy(&o.stderr));
+    serde_json::from_slice(&o.stdout).unwrap()
+}
+
+fn statuses(v: &serde_json::Value) -> Vec<String> {
+    v["steps"].as_array().unwrap().iter().map(|s| s["status"].as_str().unwrap().to_string()).collect()
+}
+
+fn files(dir: &Path) -> Vec<PathBuf> {
+    let mut out = vec![];
+    for e in std::fs::read_dir(dir).unwrap().flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            out.extend(files(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out.sort();
+    out
+}
+
+#[test]
+fn resume_kill_and_determinism() {
+    let dir = tempfile::tempdir().unwrap();
+    let survey = synth(dir.path());
+
+    // A full run, then a rerun that skips everything.
+    let a = pipeline(dir.path(), &survey, "a");
+    let first = run_json(&a, &["--threads", "1"]);
+    assert!(statuses(&first).iter().all(|s| s == "done"), "{first}");
+    assert!(dir.path().join("a/report.html").exists());
+    let second = run_json(&a, &["--threads", "1"]);
+    assert!(statuses(&second).iter().all(|s| s == "skipped"), "{second}");
+
+    // Same bytes at 2 threads (timings in the report, summary and manifest excepted).
+    let b = pipeline(dir.path(), &survey, "b");
+    run_json(&b, &["--threads", "2"]);
+    let (fa, fb) = (files(&dir.path().join("a")), files(&dir.path().join("b")));
+    let rel = |base: &Path, v: &[PathBuf]| v.iter().map(|p| p.strip_prefix(base).unwrap().to_path_buf()).collect::<Vec<_>>();
+    assert_eq!(rel(&dir.path().join("a"), &fa), rel(&dir.path().join("b"), &fb));
+    for p in &fa {
+        let name = p.file_name().unwrap().to_string_lossy();
+        if ["report.html", "summary.json", "manifest.json"].contains(&name.as_ref()) {
+            continue;
+        }
+        let q = dir.path().join("b").join(p.strip_prefix(dir.path().join("a")).unwrap());
+        assert!(std::fs::read(p).unwrap() == std::fs::read(&q).unwrap(), "{} differs between 1 and 2 threads", p.display());
+    }
+
+    // Kill a run once its first step is in the manifest; the next run completes and skips it.
+    let c = pipeline(dir.path(), &survey, "c");
+    let mut child = zw().args(["-q", "run"]).arg(&c).spawn().unwrap();
+    let manifest = dir.path().join("c/manifest.json");
+    let t0 = std::time::Instant::now();
+    while !manifest.exists() && t0.elapsed().as_secs() < 600 {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let done_before: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&manifest).unwrap()).unwrap();
+    let n_before = done_before["steps"].as_object().unwrap().len();
+    assert!(n_before >= 1);
+    let resumed = run_json(&c, &[]);
+    let st = statuses(&resumed);
+    assert_eq!(st.iter().filter(|s| *s == "skipped").count(), n_before, "{resumed}");
+    assert!(dir.path().join("c/report.html").exists());
+    // No temporary files are left behind.
+    for p in files(&dir.path().join("c")) {
+        let n = p.to_string_lossy();
+        assert!(!n.ends_with(".tmp") && !n.ends_with(".part"), "left over: {n}");
+    }
+}
