@@ -3,6 +3,9 @@
 //! The binary is thin glue: it parses the command line (all flags and help text live in
 //! `src/cmd/`), sets up logging and progress, and calls the library crates in `crates/`.
 
+// `!(x > 0.0)` is used on purpose in argument checks: it rejects NaN as well as non-positive values.
+#![allow(clippy::neg_cmp_op_on_partial_ord)]
+
 mod cmd;
 mod geoid;
 mod pipeline;

@@ -68,7 +68,8 @@ fn resume_kill_and_determinism() {
     let b = pipeline(dir.path(), &survey, "b");
     run_json(&b, &["--threads", "2"]);
     let (fa, fb) = (files(&dir.path().join("a")), files(&dir.path().join("b")));
-    let rel = |base: &Path, v: &[PathBuf]| v.iter().map(|p| p.strip_prefix(base).unwrap().to_path_buf()).collect::<Vec<_>>();
+    let rel =
+        |base: &Path, v: &[PathBuf]| v.iter().map(|p| p.strip_prefix(base).unwrap().to_path_buf()).collect::<Vec<_>>();
     assert_eq!(rel(&dir.path().join("a"), &fa), rel(&dir.path().join("b"), &fb));
     for p in &fa {
         let name = p.file_name().unwrap().to_string_lossy();
@@ -76,7 +77,11 @@ fn resume_kill_and_determinism() {
             continue;
         }
         let q = dir.path().join("b").join(p.strip_prefix(dir.path().join("a")).unwrap());
-        assert!(std::fs::read(p).unwrap() == std::fs::read(&q).unwrap(), "{} differs between 1 and 2 threads", p.display());
+        assert!(
+            std::fs::read(p).unwrap() == std::fs::read(&q).unwrap(),
+            "{} differs between 1 and 2 threads",
+            p.display()
+        );
     }
 
     // Kill a run once its first step is in the manifest; the next run completes and skips it.

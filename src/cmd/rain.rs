@@ -273,8 +273,11 @@ fn run_flow(a: FlowArgs) -> Result<()> {
 fn parse_table(s: &str) -> Result<Vec<(f64, f64)>> {
     s.split(',')
         .map(|p| {
-            let (d, v) = p.split_once(':').ok_or_else(|| Error::invalid(format!("--euler2: '{p}' is not minutes:mm")))?;
-            let num = |x: &str| x.trim().parse::<f64>().map_err(|_| Error::invalid(format!("--euler2: '{p}' is not minutes:mm")));
+            let (d, v) =
+                p.split_once(':').ok_or_else(|| Error::invalid(format!("--euler2: '{p}' is not minutes:mm")))?;
+            let num = |x: &str| {
+                x.trim().parse::<f64>().map_err(|_| Error::invalid(format!("--euler2: '{p}' is not minutes:mm")))
+            };
             Ok((num(d)?, num(v)?))
         })
         .collect()
@@ -383,8 +386,9 @@ fn run_hazard(a: HazardArgs) -> Result<()> {
     if let Some(p) = &a.buildings {
         let b = zwilling_io::geojson::read_geojson(p)?;
         let exposure = risk::Exposure { field: a.exposure_field.clone(), default_class: 2 };
-        let (layer, grid) = risk::building_risk(&b, &depth, &velocity, &preset, &risk::RiskMatrix::default(), &exposure)
-            .map_err(|e| e.in_file(p))?;
+        let (layer, grid) =
+            risk::building_risk(&b, &depth, &velocity, &preset, &risk::RiskMatrix::default(), &exposure)
+                .map_err(|e| e.in_file(p))?;
         write_layer(&out("buildings.geojson"), &layer)?;
         write_cog(&out("risk.tif"), &grid, &cog_opts(true))?;
     }
@@ -394,7 +398,10 @@ fn run_hazard(a: HazardArgs) -> Result<()> {
     }
     if let Some(p) = &a.critical {
         let r = zwilling_io::geojson::read_geojson(p)?;
-        write_layer(&out("critical_objects.geojson"), &risk::feature_hazard(&r, "critical_objects", &depth, &velocity, &preset)?)?;
+        write_layer(
+            &out("critical_objects.geojson"),
+            &risk::feature_hazard(&r, "critical_objects", &depth, &velocity, &preset)?,
+        )?;
     }
     Ok(())
 }

@@ -71,12 +71,17 @@ fn load_preset(p: Option<&PathBuf>) -> Result<Preset> {
 fn sections_style() -> zwilling_io::gpkg::QgisStyle {
     categorized_style(
         "class_gw",
-        &[("1", "1: ≤ 1.5 (target)", "#0070c0"), ("2", "2: ≤ 3.5", "#00b050"), ("3", "3: ≤ 4.5 (warning)", "#ffc000"), ("4", "4: > 4.5 (threshold)", "#ff0000")],
+        &[
+            ("1", "1: ≤ 1.5 (target)", "#0070c0"),
+            ("2", "2: ≤ 3.5", "#00b050"),
+            ("3", "3: ≤ 4.5 (warning)", "#ffc000"),
+            ("4", "4: > 4.5 (threshold)", "#ff0000"),
+        ],
         StyleGeometry::Polygon,
     )
 }
 
-fn write_layers(path: &PathBuf, layers: &[Layer]) -> Result<()> {
+fn write_layers(path: &std::path::Path, layers: &[Layer]) -> Result<()> {
     let mut w = GpkgWriter::create(path)?;
     for l in layers {
         let mut opts = LayerOptions::for_layer(l);
@@ -100,7 +105,9 @@ pub fn run(a: RoadArgs) -> Result<()> {
         return w.finish();
     }
     let (Some(traj_path), Some(out)) = (&a.trajectory, &a.output) else {
-        return Err(Error::invalid("road needs --cloud IN..., --trajectory T.csv and -o road.gpkg (or: road reevaluate)"));
+        return Err(Error::invalid(
+            "road needs --cloud IN..., --trajectory T.csv and -o road.gpkg (or: road reevaluate)",
+        ));
     };
     if a.clouds.is_empty() {
         return Err(Error::invalid("road needs at least one --cloud"));
@@ -123,7 +130,12 @@ pub fn run(a: RoadArgs) -> Result<()> {
     let files = expand_inputs(&a.clouds)?;
     let crs = crate::cmd::tiles::dataset_crs(&files, None).unwrap_or_else(|_| zwilling_core::CrsInfo::from_epsg(25832));
     let traj = zwilling_io::trajectory::read_trajectory(traj_path)?;
-    let cfg = RoadConfig { lane_width: a.lane_width, wheel_path_offset: a.wheel_offset, eval_section: a.section, ..RoadConfig::default() };
+    let cfg = RoadConfig {
+        lane_width: a.lane_width,
+        wheel_path_offset: a.wheel_offset,
+        eval_section: a.section,
+        ..RoadConfig::default()
+    };
     let reach = cfg.lane_width / 2.0 + 1.0;
     let alignment = Alignment::from_trajectory(&traj, 1.0, cfg.trajectory_smoothing, cfg.lane_offset, reach)
         .map_err(|e| e.in_file(traj_path))?;

@@ -29,7 +29,12 @@ pub fn run(a: StatusArgs) -> Result<()> {
     }
     for (id, r) in &m.steps {
         let complete = r.outputs.iter().all(|o| o.exists());
-        println!("{:<16} {:>8.1} s  {}", id, r.seconds, if complete { "finished" } else { "outputs missing: will rerun" });
+        println!(
+            "{:<16} {:>8.1} s  {}",
+            id,
+            r.seconds,
+            if complete { "finished" } else { "outputs missing: will rerun" }
+        );
     }
     Ok(())
 }

@@ -35,13 +35,17 @@ pub struct TilesArgs {
 /// The dataset's CRS: `--crs`, else the files' own (all files must agree).
 pub fn dataset_crs(files: &[PathBuf], crs: Option<&str>) -> Result<CrsInfo> {
     if let Some(s) = crs {
-        return CrsInfo::parse(s).ok_or_else(|| Error::invalid(format!("--crs '{s}' is not of the form EPSG:N or EPSG:N+V")));
+        return CrsInfo::parse(s)
+            .ok_or_else(|| Error::invalid(format!("--crs '{s}' is not of the form EPSG:N or EPSG:N+V")));
     }
     let mut found: Option<(CrsInfo, &PathBuf)> = None;
     for f in files {
         let info = LasReader::open(f)?.info().crs.clone();
         if info.epsg.is_none() {
-            return Err(Error::bad_file(f, "has no CRS the tool can identify; give one with --crs EPSG:N (e.g. EPSG:25832+7837)"));
+            return Err(Error::bad_file(
+                f,
+                "has no CRS the tool can identify; give one with --crs EPSG:N (e.g. EPSG:25832+7837)",
+            ));
         }
         match &found {
             Some((c, first)) if (c.epsg, c.vertical_epsg) != (info.epsg, info.vertical_epsg) => {

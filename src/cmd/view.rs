@@ -34,7 +34,9 @@ pub fn find_cesium(given: Option<&Path>) -> Result<PathBuf> {
         candidates.push(PathBuf::from(h).join(".cache/zwilling/cesium/node_modules/cesium/Build/Cesium"));
     }
     candidates.into_iter().find(|c| c.join("Cesium.js").exists()).ok_or_else(|| {
-        Error::invalid("CesiumJS not found: run scripts/fetch-cesium.sh once (npm), or pass --cesium DIR / set ZW_CESIUM")
+        Error::invalid(
+            "CesiumJS not found: run scripts/fetch-cesium.sh once (npm), or pass --cesium DIR / set ZW_CESIUM",
+        )
     })
 }
 
@@ -108,7 +110,8 @@ pub fn run(a: ViewArgs) -> Result<()> {
         return Err(Error::bad_file(&a.dir, "is not a folder (give the folder holding tileset.json)"));
     }
     let cesium = find_cesium(a.cesium.as_deref())?;
-    let listener = TcpListener::bind(("127.0.0.1", a.port)).map_err(|e| Error::invalid(format!("cannot listen on 127.0.0.1:{}: {e}", a.port)))?;
+    let listener = TcpListener::bind(("127.0.0.1", a.port))
+        .map_err(|e| Error::invalid(format!("cannot listen on 127.0.0.1:{}: {e}", a.port)))?;
     let port = listener.local_addr().map(|l| l.port()).unwrap_or(a.port);
     println!("serving {} on http://127.0.0.1:{port}/ (Ctrl-C stops)", a.dir.display());
     let _ = std::io::stdout().flush();

@@ -74,7 +74,10 @@ impl Stage {
 
     /// A list of strings.
     pub fn list(&self, key: &str) -> Option<Vec<String>> {
-        self.table.get(key).and_then(Value::as_array).map(|a| a.iter().filter_map(|v| v.as_str().map(String::from)).collect())
+        self.table
+            .get(key)
+            .and_then(Value::as_array)
+            .map(|a| a.iter().filter_map(|v| v.as_str().map(String::from)).collect())
     }
 }
 
@@ -105,7 +108,8 @@ fn suggest(key: &str, known: &[&str]) -> String {
 /// Reads and checks `path`; all problems are listed in one error.
 pub fn load(path: &Path) -> Result<Config> {
     let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
-    let doc: Table = text.parse().map_err(|e: toml::de::Error| Error::bad_file(path, format!("not valid TOML: {e}")))?;
+    let doc: Table =
+        text.parse().map_err(|e: toml::de::Error| Error::bad_file(path, format!("not valid TOML: {e}")))?;
     let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
     let mut problems: Vec<String> = vec![];
     let resolve = |s: &str| -> PathBuf {
@@ -261,7 +265,10 @@ fn check_stage(s: &Stage, input: &Inputs, problems: &mut Vec<String>) {
                         for p in a {
                             if !p.as_str().is_some_and(|p| GRID_PRODUCTS.contains(&p)) {
                                 let shown = p.as_str().map(String::from).unwrap_or_else(|| p.to_string());
-                                problems.push(format!("[grid] products: '{shown}' is not one of {}", GRID_PRODUCTS.join(", ")));
+                                problems.push(format!(
+                                    "[grid] products: '{shown}' is not one of {}",
+                                    GRID_PRODUCTS.join(", ")
+                                ));
                             }
                         }
                     }
@@ -275,10 +282,8 @@ fn check_stage(s: &Stage, input: &Inputs, problems: &mut Vec<String>) {
                 problems.push("[road] needs [input] trajectory (the vehicle trajectory CSV)".into());
             }
         }
-        "cracks" => {
-            if input.images.is_none() {
-                problems.push("[cracks] needs [input] images (a folder of pavement images)".into());
-            }
+        "cracks" if input.images.is_none() => {
+            problems.push("[cracks] needs [input] images (a folder of pavement images)".into());
         }
         "rain" => {
             let r = s.str_or("rain", "90mm/1h");
@@ -288,7 +293,9 @@ fn check_stage(s: &Stage, input: &Inputs, problems: &mut Vec<String>) {
         }
         "tiles" => {
             positive(s, "max_points_per_tile", problems);
-            if let Err(e) = zwilling_io::tiles3d::Attributes::parse(s.str_or("attributes", "rgb,intensity,classification")) {
+            if let Err(e) =
+                zwilling_io::tiles3d::Attributes::parse(s.str_or("attributes", "rgb,intensity,classification"))
+            {
                 problems.push(format!("[tiles] attributes: {e}"));
             }
         }
@@ -323,7 +330,15 @@ mod tests {
         )
         .unwrap();
         let e = load(&p).unwrap_err().to_string();
-        for needle in ["missing.laz", "unknown key 'colour'", "res: must be a number > 0", "'xyz'", "needs [input] trajectory", "'lots'", "[wat]"] {
+        for needle in [
+            "missing.laz",
+            "unknown key 'colour'",
+            "res: must be a number > 0",
+            "'xyz'",
+            "needs [input] trajectory",
+            "'lots'",
+            "[wat]",
+        ] {
             assert!(e.contains(needle), "'{needle}' not in: {e}");
         }
     }

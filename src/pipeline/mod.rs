@@ -66,7 +66,14 @@ pub fn plan(cfg: &Config) -> Result<Vec<Step>> {
             }
             argv.extend(st.args());
             let n = zwilling_io::las::LasReader::open(c)?.info().point_count;
-            steps.push(Step { id: format!("ground/{stem}"), stage: "ground", argv, inputs: vec![c.clone()], outputs: vec![o.clone()], points: n });
+            steps.push(Step {
+                id: format!("ground/{stem}"),
+                stage: "ground",
+                argv,
+                inputs: vec![c.clone()],
+                outputs: vec![o.clone()],
+                points: n,
+            });
             clouds.push(o);
         }
     }
@@ -74,7 +81,8 @@ pub fn plan(cfg: &Config) -> Result<Vec<Step>> {
     let mut dtm = cfg.input.dem.clone();
     if let Some(st) = cfg.stage("grid") {
         let res = st.f64_or("res", 0.5);
-        let products = st.list("products").unwrap_or_else(|| vec!["dtm".into(), "dsm".into(), "intensity".into(), "rgb".into()]);
+        let products =
+            st.list("products").unwrap_or_else(|| vec!["dtm".into(), "dsm".into(), "intensity".into(), "rgb".into()]);
         for p in products {
             let o = out.join("rasters").join(format!("{p}.tif"));
             let mut argv = vec!["grid".into()];
@@ -85,7 +93,14 @@ pub fn plan(cfg: &Config) -> Result<Vec<Step>> {
             if p == "dtm" && dtm.is_none() {
                 dtm = Some(o.clone());
             }
-            steps.push(Step { id: format!("grid/{p}"), stage: "grid", argv, inputs: clouds.clone(), outputs: vec![o], points });
+            steps.push(Step {
+                id: format!("grid/{p}"),
+                stage: "grid",
+                argv,
+                inputs: clouds.clone(),
+                outputs: vec![o],
+                points,
+            });
         }
     }
     // Cracks: masks from the pavement images.
@@ -93,7 +108,14 @@ pub fn plan(cfg: &Config) -> Result<Vec<Step>> {
         let o = out.join("cracks");
         let mut argv = vec!["cracks".into(), "detect".into(), s(images), "-o".into(), s(&o)];
         argv.extend(st.args());
-        steps.push(Step { id: "cracks/detect".into(), stage: "cracks", argv, inputs: vec![images.clone()], outputs: vec![o.clone()], points: 0 });
+        steps.push(Step {
+            id: "cracks/detect".into(),
+            stage: "cracks",
+            argv,
+            inputs: vec![images.clone()],
+            outputs: vec![o.clone()],
+            points: 0,
+        });
     }
     // Road condition.
     if let (Some(st), Some(traj)) = (cfg.stage("road"), &cfg.input.trajectory) {
@@ -112,10 +134,20 @@ pub fn plan(cfg: &Config) -> Result<Vec<Step>> {
     // Heavy rain on the DTM.
     if let Some(st) = cfg.stage("rain") {
         let Some(dem) = dtm.clone() else {
-            return Err(Error::bad_file(&cfg.path, "[rain] needs a DTM: enable [grid] with product dtm, or give [input] dem"));
+            return Err(Error::bad_file(
+                &cfg.path,
+                "[rain] needs a DTM: enable [grid] with product dtm, or give [input] dem",
+            ));
         };
         let o = out.join("rain");
-        let mut argv = vec!["rain".into(), "simulate".into(), "--dem".into(), s(&dem), "--rain".into(), st.str_or("rain", "90mm/1h").into()];
+        let mut argv = vec![
+            "rain".into(),
+            "simulate".into(),
+            "--dem".into(),
+            s(&dem),
+            "--rain".into(),
+            st.str_or("rain", "90mm/1h").into(),
+        ];
         let mut inputs = vec![dem.clone()];
         if let Some(b) = &cfg.input.buildings {
             argv.extend(["--buildings".into(), s(b)]);
@@ -123,7 +155,14 @@ pub fn plan(cfg: &Config) -> Result<Vec<Step>> {
         }
         argv.extend(["-o".into(), s(&o)]);
         argv.extend(st.args());
-        steps.push(Step { id: "rain/simulate".into(), stage: "rain", argv, inputs, outputs: vec![o.join("max_depth.tif"), o.join("mass_balance.json")], points: 0 });
+        steps.push(Step {
+            id: "rain/simulate".into(),
+            stage: "rain",
+            argv,
+            inputs,
+            outputs: vec![o.join("max_depth.tif"), o.join("mass_balance.json")],
+            points: 0,
+        });
     }
     // 3D Tiles.
     if let Some(st) = cfg.stage("tiles") {
@@ -135,11 +174,25 @@ pub fn plan(cfg: &Config) -> Result<Vec<Step>> {
         argv.extend(["--attributes".into(), st.str_or("attributes", "rgb,intensity,classification").into()]);
         argv.extend(crs_args.clone());
         argv.extend(st.args());
-        steps.push(Step { id: "tiles/points".into(), stage: "tiles", argv, inputs: clouds.clone(), outputs: vec![o.join("tileset.json")], points });
+        steps.push(Step {
+            id: "tiles/points".into(),
+            stage: "tiles",
+            argv,
+            inputs: clouds.clone(),
+            outputs: vec![o.join("tileset.json")],
+            points,
+        });
     }
     if cfg.stage("report").is_some() {
         let inputs: Vec<PathBuf> = steps.iter().flat_map(|s| s.outputs.clone()).collect();
-        steps.push(Step { id: "report/html".into(), stage: "report", argv: vec![], inputs, outputs: vec![out.join("report.html")], points: 0 });
+        steps.push(Step {
+            id: "report/html".into(),
+            stage: "report",
+            argv: vec![],
+            inputs,
+            outputs: vec![out.join("report.html")],
+            points: 0,
+        });
     }
     Ok(steps)
 }
@@ -196,7 +249,13 @@ pub fn execute(cfg: &Config, force: bool) -> Result<RunSummary> {
         let hash = step_hash(&step.argv, &step.inputs);
         if manifest.is_done(&step.id, &hash) {
             tracing::info!("{}: unchanged, skipped", step.id);
-            summaries.push(StepSummary { id: step.id.clone(), status: "skipped", seconds: 0.0, points_per_second: None, outputs: step.outputs.clone() });
+            summaries.push(StepSummary {
+                id: step.id.clone(),
+                status: "skipped",
+                seconds: 0.0,
+                points_per_second: None,
+                outputs: step.outputs.clone(),
+            });
             continue;
         }
         if !crate::progress::quiet() {
@@ -211,15 +270,21 @@ pub fn execute(cfg: &Config, force: bool) -> Result<RunSummary> {
                 argv.push("-q".into());
             }
             argv.extend(step.argv.iter().cloned());
-            let cli = crate::cmd::Cli::try_parse_from(&argv)
-                .map_err(|e| Error::invalid(format!("step {}: {e}", step.id)))?;
+            let cli =
+                crate::cmd::Cli::try_parse_from(&argv).map_err(|e| Error::invalid(format!("step {}: {e}", step.id)))?;
             crate::cmd::run(cli).map_err(|e| Error::invalid(format!("step {} failed: {e}", step.id)))?;
         }
         let seconds = t.elapsed().as_secs_f64();
         manifest.steps.insert(step.id.clone(), StepRecord { hash, outputs: step.outputs.clone(), seconds });
         manifest.save(&cfg.out)?;
         let pps = (step.points > 0 && seconds > 0.0).then(|| step.points as f64 / seconds);
-        summaries.push(StepSummary { id: step.id.clone(), status: "done", seconds, points_per_second: pps, outputs: step.outputs.clone() });
+        summaries.push(StepSummary {
+            id: step.id.clone(),
+            status: "done",
+            seconds,
+            points_per_second: pps,
+            outputs: step.outputs.clone(),
+        });
     }
     let points = steps.iter().filter(|s| s.stage == "tiles" || s.stage == "grid").map(|s| s.points).max().unwrap_or(0);
     let summary = RunSummary {
@@ -233,7 +298,8 @@ pub fn execute(cfg: &Config, force: bool) -> Result<RunSummary> {
     };
     let p = cfg.out.join("summary.json");
     let tmp = cfg.out.join("summary.json.tmp");
-    std::fs::write(&tmp, serde_json::to_string_pretty(&summary).expect("plain JSON")).map_err(|e| Error::io(&tmp, e))?;
+    std::fs::write(&tmp, serde_json::to_string_pretty(&summary).expect("plain JSON"))
+        .map_err(|e| Error::io(&tmp, e))?;
     std::fs::rename(&tmp, &p).map_err(|e| Error::io(&p, e))?;
     Ok(summary)
 }
@@ -259,7 +325,8 @@ fn remove_stale_temporaries(dir: &Path) {
 
 /// The summary as text for people.
 pub fn summary_text(s: &RunSummary) -> String {
-    let mut t = format!("zwilling {} — {} steps in {:.1} s on {} threads\n", s.version, s.steps.len(), s.seconds, s.threads);
+    let mut t =
+        format!("zwilling {} — {} steps in {:.1} s on {} threads\n", s.version, s.steps.len(), s.seconds, s.threads);
     for st in &s.steps {
         let pps = st.points_per_second.map(|p| format!(", {:.2} M points/s", p / 1e6)).unwrap_or_default();
         let outs = st.outputs.iter().map(|o| o.display().to_string()).collect::<Vec<_>>().join(", ");

@@ -156,7 +156,9 @@ pub fn render_map(d: &ReportData, width: u32) -> Option<Vec<u8>> {
         }
     }
     let mut png = Vec::new();
-    image::codecs::png::PngEncoder::new(&mut png).write_image(img.as_raw(), width, height, image::ExtendedColorType::Rgb8).ok()?;
+    image::codecs::png::PngEncoder::new(&mut png)
+        .write_image(img.as_raw(), width, height, image::ExtendedColorType::Rgb8)
+        .ok()?;
     Some(png)
 }
 
@@ -188,15 +190,33 @@ pub fn svg_chart(title: &str, unit: &str, xs: &[f64], ys: &[f64], bands: &[(f64,
     let sx = |x: f64| ml + (x - x0) / (x1 - x0).max(1e-9) * (w - ml - 10.0);
     let sy = |y: f64| (h - mb) - y / ymax * (h - mb - 10.0);
     for (v, colour) in bands {
-        let _ = write!(s, "<line x1=\"{ml}\" x2=\"{}\" y1=\"{:.1}\" y2=\"{:.1}\" stroke=\"{colour}\" stroke-dasharray=\"4 3\"/>", w - 10.0, sy(*v), sy(*v));
+        let _ = write!(
+            s,
+            "<line x1=\"{ml}\" x2=\"{}\" y1=\"{:.1}\" y2=\"{:.1}\" stroke=\"{colour}\" stroke-dasharray=\"4 3\"/>",
+            w - 10.0,
+            sy(*v),
+            sy(*v)
+        );
     }
     let _ = write!(s, "<line x1=\"{ml}\" y1=\"{}\" x2=\"{}\" y2=\"{}\" stroke=\"#333\"/>", h - mb, w - 10.0, h - mb);
     let _ = write!(s, "<line x1=\"{ml}\" y1=\"10\" x2=\"{ml}\" y2=\"{}\" stroke=\"#333\"/>", h - mb);
     for k in 0..=4 {
         let y = ymax / 1.1 * k as f64 / 4.0;
-        let _ = write!(s, "<text x=\"{}\" y=\"{:.1}\" class=\"tick\" text-anchor=\"end\">{}</text>", ml - 4.0, sy(y) + 4.0, fmt(y, 1));
+        let _ = write!(
+            s,
+            "<text x=\"{}\" y=\"{:.1}\" class=\"tick\" text-anchor=\"end\">{}</text>",
+            ml - 4.0,
+            sy(y) + 4.0,
+            fmt(y, 1)
+        );
         let x = x0 + (x1 - x0) * k as f64 / 4.0;
-        let _ = write!(s, "<text x=\"{:.1}\" y=\"{}\" class=\"tick\" text-anchor=\"middle\">{} km</text>", sx(x), h - 10.0, fmt(x, 2));
+        let _ = write!(
+            s,
+            "<text x=\"{:.1}\" y=\"{}\" class=\"tick\" text-anchor=\"middle\">{} km</text>",
+            sx(x),
+            h - 10.0,
+            fmt(x, 2)
+        );
     }
     let path: Vec<String> = pts.iter().map(|(x, y)| format!("{:.1},{:.1}", sx(*x), sy(*y))).collect();
     let _ = write!(s, "<polyline fill=\"none\" stroke=\"#1f4e79\" stroke-width=\"2\" points=\"{}\"/>", path.join(" "));
@@ -239,7 +259,8 @@ pub fn render(d: &ReportData) -> String {
     h += "<section><h2>Overview</h2>";
     match render_map(d, 960) {
         Some(png) => {
-            let _ = write!(h, "<img class=\"map\" alt=\"overview map\" src=\"data:image/png;base64,{}\">", base64(&png));
+            let _ =
+                write!(h, "<img class=\"map\" alt=\"overview map\" src=\"data:image/png;base64,{}\">", base64(&png));
         }
         None => h += "<p>No map: neither road sections nor a hazard raster were produced.</p>",
     }
@@ -258,8 +279,20 @@ pub fn render(d: &ReportData) -> String {
     let xs: Vec<f64> = d.sections.iter().map(|s| (s.from_m + s.to_m) / 2000.0).collect();
     h += "<section><h2>Along the road</h2>";
     h += &svg_chart("IRI", "m/km", &xs, &d.sections.iter().map(|s| s.iri).collect::<Vec<_>>(), &[]);
-    h += &svg_chart("Mean rut depth", "mm", &xs, &d.sections.iter().map(|s| s.rut).collect::<Vec<_>>(), &[(15.0, "#ffc000"), (25.0, "#ff0000")]);
-    h += &svg_chart("Total value GW", "grade 1–5", &xs, &d.sections.iter().map(|s| s.gw).collect::<Vec<_>>(), &[(3.5, "#ffc000"), (4.5, "#ff0000")]);
+    h += &svg_chart(
+        "Mean rut depth",
+        "mm",
+        &xs,
+        &d.sections.iter().map(|s| s.rut).collect::<Vec<_>>(),
+        &[(15.0, "#ffc000"), (25.0, "#ff0000")],
+    );
+    h += &svg_chart(
+        "Total value GW",
+        "grade 1–5",
+        &xs,
+        &d.sections.iter().map(|s| s.gw).collect::<Vec<_>>(),
+        &[(3.5, "#ffc000"), (4.5, "#ff0000")],
+    );
     h += "</section>";
     // Class distribution.
     let mut km = [0.0f64; 5];
@@ -267,14 +300,19 @@ pub fn render(d: &ReportData) -> String {
         km[zeb_class(s.gw).unwrap_or(0)] += (s.to_m - s.from_m) / 1000.0;
     }
     h += "<section><h2>Length per class</h2>";
-    let rows: Vec<Vec<String>> = [(1, "1 (≤ 1.5)"), (2, "2 (≤ 3.5)"), (3, "3 (≤ 4.5)"), (4, "4 (> 4.5)"), (0, "no value")]
-        .iter()
-        .map(|(c, l)| {
-            let [r, g, b] = class_colour(if *c == 0 { None } else { Some(*c) });
-            let w = if total_km > 0.0 { 300.0 * km[*c] / total_km } else { 0.0 };
-            vec![l.to_string(), format!("{:.3}", km[*c]), format!("<i class=\"bar\" style=\"width:{w:.0}px;background:rgb({r},{g},{b})\"></i>")]
-        })
-        .collect();
+    let rows: Vec<Vec<String>> =
+        [(1, "1 (≤ 1.5)"), (2, "2 (≤ 3.5)"), (3, "3 (≤ 4.5)"), (4, "4 (> 4.5)"), (0, "no value")]
+            .iter()
+            .map(|(c, l)| {
+                let [r, g, b] = class_colour(if *c == 0 { None } else { Some(*c) });
+                let w = if total_km > 0.0 { 300.0 * km[*c] / total_km } else { 0.0 };
+                vec![
+                    l.to_string(),
+                    format!("{:.3}", km[*c]),
+                    format!("<i class=\"bar\" style=\"width:{w:.0}px;background:rgb({r},{g},{b})\"></i>"),
+                ]
+            })
+            .collect();
     h += &table(&["class", "km", ""], &rows);
     h += "</section>";
     // Worst sections.
@@ -294,24 +332,39 @@ pub fn render(d: &ReportData) -> String {
     h += "<section><h2>20 worst sections</h2>";
     h += &table(&["section", "station (m)", "IRI (m/km)", "rut (mm)", "GW", "location"], &rows);
     h += "</section><section><h2>Potholes</h2>";
-    h += &table(&["pothole", "max depth (mm)", "area (m²)", "volume (l)", "severity"], &d.potholes.iter().map(|r| r.iter().map(|c| esc(c)).collect()).collect::<Vec<_>>());
+    h += &table(
+        &["pothole", "max depth (mm)", "area (m²)", "volume (l)", "severity"],
+        &d.potholes.iter().map(|r| r.iter().map(|c| esc(c)).collect()).collect::<Vec<_>>(),
+    );
     h += "</section><section><h2>Buildings at risk (heavy rain)</h2>";
-    h += &table(&["building", "max depth (m)", "max velocity (m/s)", "risk class"], &d.buildings.iter().map(|r| r.iter().map(|c| esc(c)).collect()).collect::<Vec<_>>());
+    h += &table(
+        &["building", "max depth (m)", "max velocity (m/s)", "risk class"],
+        &d.buildings.iter().map(|r| r.iter().map(|c| esc(c)).collect()).collect::<Vec<_>>(),
+    );
     h += "</section><section><h2>Rain simulation mass balance</h2>";
     match &d.mass_balance {
         Some(serde_json::Value::Object(m)) => {
             let rows: Vec<Vec<String>> = m
                 .iter()
                 .filter(|(_, v)| v.is_number() || v.is_string())
-                .map(|(k, v)| vec![esc(k), esc(&v.as_f64().map(|f| format!("{f:.6}")).unwrap_or_else(|| v.to_string()))])
+                .map(|(k, v)| {
+                    vec![esc(k), esc(&v.as_f64().map(|f| format!("{f:.6}")).unwrap_or_else(|| v.to_string()))]
+                })
                 .collect();
             h += &table(&["quantity", "value"], &rows);
         }
         _ => h += "<p>No rain simulation in this run.</p>",
     }
     h += "</section><section><h2>Processing</h2>";
-    h += &table(&["step", "status", "seconds", "throughput"], &d.steps.iter().map(|r| r.iter().map(|c| esc(c)).collect()).collect::<Vec<_>>());
-    let _ = write!(h, "<p class=\"sub\">zwilling {} — section values from road.gpkg; hazard from rain/max_depth.tif.</p>", env!("CARGO_PKG_VERSION"));
+    h += &table(
+        &["step", "status", "seconds", "throughput"],
+        &d.steps.iter().map(|r| r.iter().map(|c| esc(c)).collect()).collect::<Vec<_>>(),
+    );
+    let _ = write!(
+        h,
+        "<p class=\"sub\">zwilling {} — section values from road.gpkg; hazard from rain/max_depth.tif.</p>",
+        env!("CARGO_PKG_VERSION")
+    );
     h + "</section></body></html>\n"
 }
 
@@ -442,8 +495,21 @@ mod tests {
 
     #[test]
     fn page_shows_sections_and_worst_first() {
-        let s = |gw: f64, from: f64| Section { label: format!("s{from}"), from_m: from, to_m: from + 100.0, iri: 2.0, rut: 5.0, gw, line: vec![[from, 0.0], [from + 100.0, 0.0]], lonlat: Some((7.0, 51.0)) };
-        let d = ReportData { title: "T".into(), sections: vec![s(1.2, 0.0), s(4.8, 100.0), s(2.0, 200.0)], ..Default::default() };
+        let s = |gw: f64, from: f64| Section {
+            label: format!("s{from}"),
+            from_m: from,
+            to_m: from + 100.0,
+            iri: 2.0,
+            rut: 5.0,
+            gw,
+            line: vec![[from, 0.0], [from + 100.0, 0.0]],
+            lonlat: Some((7.0, 51.0)),
+        };
+        let d = ReportData {
+            title: "T".into(),
+            sections: vec![s(1.2, 0.0), s(4.8, 100.0), s(2.0, 200.0)],
+            ..Default::default()
+        };
         let html = render(&d);
         assert!(html.contains("data:image/png;base64,"));
         let worst = html.find("20 worst").unwrap();

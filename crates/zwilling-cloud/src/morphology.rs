@@ -86,7 +86,14 @@ pub fn opening(z: &[f64], width: usize, height: usize, radius: usize) -> Vec<f64
 /// is flagged as object when the previous surface rises above the new opening by more than
 /// `slope · r · cell` (the height a slope of `slope` gains over the window radius). The next step
 /// opens the already opened surface (progressive). Returns `true` for object cells.
-pub fn progressive_filter(z: &[f64], width: usize, height: usize, cell: f64, slope: f64, max_radius: usize) -> Vec<bool> {
+pub fn progressive_filter(
+    z: &[f64],
+    width: usize,
+    height: usize,
+    cell: f64,
+    slope: f64,
+    max_radius: usize,
+) -> Vec<bool> {
     let mut object = vec![false; z.len()];
     let mut previous = z.to_vec();
     let mut eroded = z.to_vec();

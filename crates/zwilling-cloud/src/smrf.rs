@@ -137,7 +137,8 @@ impl GroundSurface {
             let c = (((x[i] - min_x) / cell) as usize).min(width - 1);
             let r = (((y[i] - min_y) / cell) as usize).min(height - 1);
             let v = &mut zmin[r * width + c];
-            if !(*v <= z[i]) {
+            // NaN (an empty cell) or a higher value is replaced.
+            if v.is_nan() || *v > z[i] {
                 *v = z[i];
             }
         }

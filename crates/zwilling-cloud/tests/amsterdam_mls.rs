@@ -6,7 +6,8 @@
 //! - objects on the road (parked cars, bikes, people): inside a road polygon, 0.5 m < h < 2.5 m,
 //! - façades and other high structures: h > 3 m → must not be ground.
 //!
-//! The shares asserted are those reached when the test was written (bounds 1 pp looser).
+//! The bounds are the acceptance targets (not yet measured: zwilling-io did not build when this
+//! was written): ≥ 95 % of road-surface points ground, ≤ 10 % of road objects, ≤ 1 % of high points.
 #![cfg(feature = "conformance")]
 
 use zwilling_cloud::grid::tin::{tin_dtm, GroundCentroids, TinParams};
@@ -52,8 +53,7 @@ fn road_is_ground_cars_and_facades_are_not() {
 
     let (_, mls) = zwilling_io::las::read_all(&shared_path("data/amsterdam-mls/mls_run1_2386_9702.laz")).unwrap();
     let blank = vec![class::CREATED; mls.len()];
-    let classes =
-        classify_tiled(&mls.x, &mls.y, &mls.z, &blank, &mls.flags, &GroundParams::default(), 100.0).unwrap();
+    let classes = classify_tiled(&mls.x, &mls.y, &mls.z, &blank, &mls.flags, &GroundParams::default(), 100.0).unwrap();
     let polys: Vec<(Bounds2, Vec<[f64; 2]>)> = road_polygons()
         .into_iter()
         .map(|p| {
@@ -65,10 +65,10 @@ fn road_is_ground_cars_and_facades_are_not() {
     let on_road = |x: f64, y: f64| polys.iter().any(|(b, p)| b.contains(x, y) && inside(p, x, y));
     // (ground, total) per group.
     let (mut road, mut car, mut high) = ((0usize, 0usize), (0usize, 0usize), (0usize, 0usize));
-    for i in 0..mls.len() {
+    for (i, &c) in classes.iter().enumerate().take(mls.len()) {
         let Some(g) = dtm.sample_bilinear(mls.x[i], mls.y[i]) else { continue };
         let h = mls.z[i] - g;
-        let ground = (classes[i] == class::GROUND) as usize;
+        let ground = (c == class::GROUND) as usize;
         let group = if h > 3.0 {
             &mut high
         } else if on_road(mls.x[i], mls.y[i]) && h.abs() <= 0.2 {
@@ -83,16 +83,19 @@ fn road_is_ground_cars_and_facades_are_not() {
     }
     let share = |(g, n): (usize, usize)| 100.0 * g as f64 / n as f64;
     let (sr, sc, sh) = (share(road), share(car), share(high));
-    println!("ground share: road surface {sr:.2} % of {}, road objects {sc:.2} % of {}, high {sh:.3} % of {}", road.1, car.1, high.1);
+    println!(
+        "ground share: road surface {sr:.2} % of {}, road objects {sc:.2} % of {}, high {sh:.3} % of {}",
+        road.1, car.1, high.1
+    );
     assert!(road.1 > 50_000 && car.1 > 1_000 && high.1 > 10_000, "groups too small: {road:?} {car:?} {high:?}");
     assert!(sr >= ROAD_MIN, "road surface ground share {sr:.2} %");
     assert!(sc <= CAR_MAX, "road object ground share {sc:.2} %");
     assert!(sh <= HIGH_MAX, "high point ground share {sh:.3} %");
 }
 
-/// Reached when written, minus 1 pp.
-const ROAD_MIN: f64 = 0.0;
-/// Reached when written, plus 1 pp.
-const CAR_MAX: f64 = 100.0;
-/// Reached when written, plus 0.1 pp.
-const HIGH_MAX: f64 = 100.0;
+/// Target share of road-surface points classified ground (%).
+const ROAD_MIN: f64 = 95.0;
+/// Target maximum share of road objects classified ground (%).
+const CAR_MAX: f64 = 10.0;
+/// Target maximum share of points > 3 m above the AHN terrain classified ground (%).
+const HIGH_MAX: f64 = 1.0;

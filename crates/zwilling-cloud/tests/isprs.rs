@@ -10,16 +10,17 @@ use zwilling_cloud::accuracy::FilterAccuracy;
 use zwilling_cloud::ground::{classify_tiled, GroundParams};
 use zwilling_core::{class, testdata::shared_path};
 
-/// (sample, total error reached %, type I reached %, type II reached %, CSF 1.1.7 default total error %).
-const REACHED: [(&str, f64, f64, f64, f64); 8] = [
-    ("samp11", 0.0, 0.0, 0.0, 0.0),
-    ("samp21", 0.0, 0.0, 0.0, 0.0),
-    ("samp23", 0.0, 0.0, 0.0, 0.0),
-    ("samp31", 0.0, 0.0, 0.0, 0.0),
-    ("samp41", 0.0, 0.0, 0.0, 0.0),
-    ("samp51", 0.0, 0.0, 0.0, 0.0),
-    ("samp53", 0.0, 0.0, 0.0, 0.0),
-    ("samp61", 0.0, 0.0, 0.0, 0.0),
+/// (sample, total error reached %, type I reached %, type II reached %, CSF 1.1.7 default total error %
+/// where measured: samp11 38.2 % as given in issue 3; the others were not measured in time).
+const REACHED: [(&str, f64, f64, f64, Option<f64>); 8] = [
+    ("samp11", 7.81, 7.64, 8.04, Some(38.2)),
+    ("samp21", 1.83, 0.61, 6.09, None),
+    ("samp23", 7.42, 9.7, 4.88, None),
+    ("samp31", 1.7, 0.14, 3.52, None),
+    ("samp41", 7.61, 11.1, 4.14, None),
+    ("samp51", 2.56, 0.23, 10.89, None),
+    ("samp53", 8.61, 8.72, 5.98, None),
+    ("samp61", 2.18, 2.09, 4.73, None),
 ];
 
 #[test]
@@ -38,7 +39,9 @@ fn isprs_samples_meet_the_reached_accuracy() {
         report += &format!("{name}: T1 {a1:.2} T2 {a2:.2} TE {at:.2} kappa {:.3}\n", acc.kappa());
         sum += at;
         assert!(at <= te + 0.3 && a1 <= t1 + 0.3 && a2 <= t2 + 0.3, "{name} regressed:\n{report}");
-        assert!(at < csf, "{name}: {at:.2} % not below CSF's {csf} %");
+        if let Some(csf) = csf {
+            assert!(at < csf, "{name}: {at:.2} % not below CSF's {csf} %");
+        }
     }
     let mean = sum / REACHED.len() as f64;
     println!("{report}mean total error {mean:.2} %");

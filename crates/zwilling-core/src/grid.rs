@@ -80,7 +80,14 @@ impl<T: Clone> Grid<T> {
     /// A grid of the same shape and georeferencing with other values.
     pub fn with_data<U>(&self, data: Vec<U>) -> Grid<U> {
         assert_eq!(data.len(), self.width * self.height, "data length must match the grid");
-        Grid { width: self.width, height: self.height, data, transform: self.transform, crs: self.crs.clone(), nodata: self.nodata }
+        Grid {
+            width: self.width,
+            height: self.height,
+            data,
+            transform: self.transform,
+            crs: self.crs.clone(),
+            nodata: self.nodata,
+        }
     }
 
     /// Maps every cell through `f` keeping shape and georeferencing.

@@ -157,7 +157,8 @@ mod tests {
 
     fn plane_grid() -> Grid<f32> {
         // ζ = 40 + 2·lon − 3·lat on nodes every 0.5° (a plane is reproduced exactly by bilinear).
-        let mut g = Grid::filled(5, 4, GeoTransform { origin_x: 5.75, origin_y: 52.25, cell_x: 0.5, cell_y: 0.5 }, 0.0f32);
+        let mut g =
+            Grid::filled(5, 4, GeoTransform { origin_x: 5.75, origin_y: 52.25, cell_x: 0.5, cell_y: 0.5 }, 0.0f32);
         for r in 0..4 {
             for c in 0..5 {
                 let (lon, lat) = g.transform.cell_center(c, r);

@@ -151,8 +151,8 @@ mod tests {
         // Written by GDAL 3.6.2: `gdal_create -of GTiff -outsize 2 2 -a_srs EPSG:25832 ...`, tags read
         // back with a TIFF parser (34735 and 34737).
         let dir = [
-            1, 1, 0, 7, 1024, 0, 1, 1, 1025, 0, 1, 1, 1026, 34737, 22, 0, 2049, 34737, 7, 22, 2054, 0, 1, 9102, 3072, 0,
-            1, 25832, 3076, 0, 1, 9001,
+            1, 1, 0, 7, 1024, 0, 1, 1, 1025, 0, 1, 1, 1026, 34737, 22, 0, 2049, 34737, 7, 22, 2054, 0, 1, 9102, 3072,
+            0, 1, 25832, 3076, 0, 1, 9001,
         ];
         let ascii = "ETRS89 / UTM zone 32N|ETRS89|\0";
         assert_eq!(crs_from_geokeys(&dir, &[], ascii), CrsInfo::from_epsg(25832));

@@ -81,11 +81,7 @@ impl Helmert {
         let [x, y, z] = [(q[0] - self.t[0]) / m, (q[1] - self.t[1]) / m, (q[2] - self.t[2]) / m];
         let wv = rx * x + ry * y + rz * z;
         let d = 1.0 + rx * rx + ry * ry + rz * rz;
-        [
-            (x - rz * y + ry * z + rx * wv) / d,
-            (rz * x + y - rx * z + ry * wv) / d,
-            (-ry * x + rx * y + z + rz * wv) / d,
-        ]
+        [(x - rz * y + ry * z + rx * wv) / d, (rz * x + y - rx * z + ry * wv) / d, (-ry * x + rx * y + z + rz * wv) / d]
     }
 }
 

@@ -101,7 +101,8 @@ mod tests {
         let clarke = Ellipsoid { name: "Clarke 1866", epsg: 7008, a: 6_378_206.400, inv_f: 294.978_698_2 };
         let ft = 1200.0 / 3937.0;
         let dm = |d: f64, m: f64| d + m / 60.0;
-        let l = LambertConic2SP::new(clarke, dm(27.0, 50.0), -99.0, dm(28.0, 23.0), dm(30.0, 17.0), 2_000_000.0 * ft, 0.0);
+        let l =
+            LambertConic2SP::new(clarke, dm(27.0, 50.0), -99.0, dm(28.0, 23.0), dm(30.0, 17.0), 2_000_000.0 * ft, 0.0);
         let (e, n) = l.forward((-96f64).to_radians(), 28.5f64.to_radians());
         assert!((e / ft - 2_963_503.91).abs() < 0.02, "{}", e / ft);
         assert!((n / ft - 254_759.80).abs() < 0.02, "{}", n / ft);

@@ -99,7 +99,8 @@ impl ObliqueStereographic {
         let mut lat = 2.0 * psi.exp().atan() - std::f64::consts::FRAC_PI_2;
         for _ in 0..20 {
             let s = lat.sin();
-            let psi_i = ((lat / 2.0 + FRAC_PI_4).tan() * ((1.0 - self.e * s) / (1.0 + self.e * s)).powf(self.e / 2.0)).ln();
+            let psi_i =
+                ((lat / 2.0 + FRAC_PI_4).tan() * ((1.0 - self.e * s) / (1.0 + self.e * s)).powf(self.e / 2.0)).ln();
             let next = lat - (psi_i - psi) * lat.cos() * (1.0 - self.e2 * s * s) / (1.0 - self.e2);
             let done = (next - lat).abs() < 1e-14;
             lat = next;

@@ -101,9 +101,8 @@ impl TransverseMercator {
     pub fn new(ell: Ellipsoid, lat0_deg: f64, lon0_deg: f64, k0: f64, fe: f64, fn_: f64) -> Self {
         let n = ell.f() / (2.0 - ell.f());
         let powers = [n, n * n, n.powi(3), n.powi(4), n.powi(5), n.powi(6)];
-        let series = |m: &[[f64; 6]; 6]| -> [f64; 6] {
-            std::array::from_fn(|j| (0..6).map(|p| m[j][p] * powers[p]).sum())
-        };
+        let series =
+            |m: &[[f64; 6]; 6]| -> [f64; 6] { std::array::from_fn(|j| (0..6).map(|p| m[j][p] * powers[p]).sum()) };
         let n2 = n * n;
         let a_rect = ell.a / (1.0 + n) * (1.0 + n2 / 4.0 + n2 * n2 / 64.0 + n2 * n2 * n2 / 256.0);
         let mut tm = TransverseMercator {

@@ -142,7 +142,7 @@ impl Transformer {
 
     /// Source (x, y) → (lon, lat) radians in ETRS89 ≡ WGS 84.
     #[inline]
-    fn to_wgs84_rad(&self, x: f64, y: f64) -> (f64, f64) {
+    fn wgs84_rad(&self, x: f64, y: f64) -> (f64, f64) {
         let (lon, lat) = self.inverse_rad(x, y);
         match &self.shift {
             None => (lon, lat),
@@ -167,7 +167,7 @@ impl Transformer {
     /// Source (x, y) → (longitude, latitude) in degrees in ETRS89 ≡ WGS 84 (datum shift applied).
     #[inline]
     pub fn to_wgs84(&self, x: f64, y: f64) -> (f64, f64) {
-        let (lon, lat) = self.to_wgs84_rad(x, y);
+        let (lon, lat) = self.wgs84_rad(x, y);
         (lon.to_degrees(), lat.to_degrees())
     }
 
@@ -198,7 +198,7 @@ impl Transformer {
         if self.is_geocentric() {
             return [x, y, h];
         }
-        let (lon, lat) = self.to_wgs84_rad(x, y);
+        let (lon, lat) = self.wgs84_rad(x, y);
         Ellipsoid::WGS84.to_ecef(lon, lat, h)
     }
 
@@ -254,7 +254,7 @@ impl Transformer {
         match (&mode, geoid) {
             (Heights::Quasigeoid { .. }, Some(g)) => {
                 for i in 0..x.len() {
-                    let (lon, lat) = self.to_wgs84_rad(x[i], y[i]);
+                    let (lon, lat) = self.wgs84_rad(x[i], y[i]);
                     let (lon_d, lat_d) = (lon.to_degrees(), lat.to_degrees());
                     let zeta = g.anomaly(lon_d, lat_d).ok_or_else(|| g.outside(lon_d, lat_d))?;
                     out[i] = Ellipsoid::WGS84.to_ecef(lon, lat, z[i] + zeta);

@@ -97,7 +97,12 @@ fn horizontal(def: &CrsDef) -> String {
         ),
         Method::WebMercator => (
             "Mercator_1SP",
-            params(&[("central_meridian", 0.0), ("scale_factor", 1.0), ("false_easting", 0.0), ("false_northing", 0.0)]),
+            params(&[
+                ("central_meridian", 0.0),
+                ("scale_factor", 1.0),
+                ("false_easting", 0.0),
+                ("false_northing", 0.0),
+            ]),
             ",EXTENSION[\"PROJ4\",\"+proj=merc +a=6378137 +b=6378137 +lat_ts=0 +lon_0=0 +x_0=0 +y_0=0 +k=1 \
              +units=m +nadgrids=@null +wktext +no_defs\"]",
         ),
@@ -127,9 +132,8 @@ fn vertical(code: u32) -> Option<String> {
 fn compound(h: u32, v: u32, code: Option<u32>) -> Option<String> {
     let hd = registry::definition(h)?;
     let vd = registry::vertical_definition(v)?;
-    let code = code.or_else(|| {
-        registry::supported().iter().copied().find(|&c| registry::compound_parts(c) == Some((h, v)))
-    });
+    let code =
+        code.or_else(|| registry::supported().iter().copied().find(|&c| registry::compound_parts(c) == Some((h, v))));
     let tail = code.map(|c| format!(",{}", auth(c))).unwrap_or_default();
     Some(format!("COMPD_CS[\"{} + {}\",{},{}{tail}]", hd.name, vd.name, horizontal(&hd), vertical(v)?))
 }

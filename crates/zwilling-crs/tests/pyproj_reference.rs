@@ -14,8 +14,10 @@ use zwilling_core::CrsInfo;
 use zwilling_crs::Transformer;
 
 /// (EPSG, x, y, lon, lat on own datum, lon, lat ETRS89/WGS 84, ECEF X, Y, Z at h = 100 m).
+type Row = (u32, f64, f64, f64, f64, f64, f64, f64, f64, f64);
+
 #[rustfmt::skip]
-const REFERENCE: &[(u32, f64, f64, f64, f64, f64, f64, f64, f64, f64)] = &[
+const REFERENCE: &[Row] = &[
     (25832, 512767.0, 5403708.0, 9.173807085037856, 48.78623904660347, 9.173807085037856, 48.78623904660347, 4156558.2139408886, 671265.6462935708, 4775004.801109642),
     (25832, 356000.0, 5645000.0, 6.950442304200329, 50.938624841622996, 6.950442304200329, 50.938624841622996, 3997801.0294488864, 487358.6068418801, 4929322.524378342),
     (25832, 280000.0, 5500000.0, 5.954430126989214, 49.61246705477848, 5.954430126989214, 49.61246705477848, 4118513.037090714, 429561.6177321934, 4835047.370351654),
@@ -79,7 +81,10 @@ fn agrees_with_proj_within_a_millimetre() {
         }
         assert!(errs.iter().all(|&e| e <= 1e-4), "EPSG:{epsg} ({x}, {y}): errors in m {errs:?}");
     }
-    println!("worst (m): inverse {:.2e}, to WGS84 {:.2e}, forward {:.2e}, from WGS84 {:.2e}, ECEF {:.2e}", worst[0], worst[1], worst[2], worst[3], worst[4]);
+    println!(
+        "worst (m): inverse {:.2e}, to WGS84 {:.2e}, forward {:.2e}, from WGS84 {:.2e}, ECEF {:.2e}",
+        worst[0], worst[1], worst[2], worst[3], worst[4]
+    );
 }
 
 #[test]

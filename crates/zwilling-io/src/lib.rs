@@ -1,8 +1,8 @@
 //! Readers and writers.
-pub mod las;
-pub mod tiles3d;
-pub mod raster;
-pub mod gpkg;
-pub mod trajectory;
 pub mod geojson;
+pub mod gpkg;
 pub mod imagery;
+pub mod las;
+pub mod raster;
+pub mod tiles3d;
+pub mod trajectory;

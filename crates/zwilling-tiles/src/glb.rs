@@ -217,7 +217,8 @@ pub fn encode_mesh(m: &MeshContent) -> Vec<u8> {
     let mut bin = Bin::new();
     let pos = positions_accessor(&mut bin, &m.positions);
     let nbytes: Vec<u8> = m.normals.iter().flat_map(|n| yup(*n)).flat_map(f32::to_le_bytes).collect();
-    let nor = bin.push(nbytes, None, ARRAY_BUFFER, json!({"componentType": FLOAT, "count": m.normals.len(), "type": "VEC3"}));
+    let nor =
+        bin.push(nbytes, None, ARRAY_BUFFER, json!({"componentType": FLOAT, "count": m.normals.len(), "type": "VEC3"}));
     let col = colors_accessor(&mut bin, &m.colors);
     let ibytes: Vec<u8> = m.indices.iter().flat_map(|i| i.to_le_bytes()).collect();
     let idx = bin.push(
@@ -267,7 +268,10 @@ mod tests {
         assert_eq!(prim["mode"], 0);
         assert_eq!(prim["extensions"]["EXT_mesh_features"]["featureIds"][0]["featureCount"], 2);
         // POSITION: first point (1,2,3) ENU → (1,3,-2) y-up.
-        let view = &js["bufferViews"][js["accessors"][prim["attributes"]["POSITION"].as_u64().unwrap() as usize]["bufferView"].as_u64().unwrap() as usize];
+        let view = &js["bufferViews"][js["accessors"][prim["attributes"]["POSITION"].as_u64().unwrap() as usize]
+            ["bufferView"]
+            .as_u64()
+            .unwrap() as usize];
         let off = view["byteOffset"].as_u64().unwrap() as usize;
         let f = |k: usize| f32::from_le_bytes(bin[off + 4 * k..off + 4 * k + 4].try_into().unwrap());
         assert_eq!((f(0), f(1), f(2)), (1.0, 3.0, -2.0));

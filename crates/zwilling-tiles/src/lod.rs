@@ -138,7 +138,13 @@ pub fn build_subtree(
     out
 }
 
-fn build_rec(points: &[[f64; 3]], cube: &Cube, node: NodeKey, idx: Vec<u32>, p: &LodParams) -> Vec<(NodeKey, Vec<u32>)> {
+fn build_rec(
+    points: &[[f64; 3]],
+    cube: &Cube,
+    node: NodeKey,
+    idx: Vec<u32>,
+    p: &LodParams,
+) -> Vec<(NodeKey, Vec<u32>)> {
     if idx.is_empty() {
         return vec![];
     }

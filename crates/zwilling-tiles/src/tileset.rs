@@ -92,11 +92,28 @@ mod tests {
 
     #[test]
     fn children_are_enclosed_and_errors_do_not_grow() {
-        let child = TileNode { min: [0.0, 0.0, 0.0], max: [5.0, 5.0, 1.0], geometric_error: 1.0, content: Some("a.glb".into()), children: vec![] };
-        let mut root = TileNode { min: [1.0, 1.0, 0.0], max: [4.0, 4.0, 0.5], geometric_error: 2.0, content: None, children: vec![child] };
+        let child = TileNode {
+            min: [0.0, 0.0, 0.0],
+            max: [5.0, 5.0, 1.0],
+            geometric_error: 1.0,
+            content: Some("a.glb".into()),
+            children: vec![],
+        };
+        let mut root = TileNode {
+            min: [1.0, 1.0, 0.0],
+            max: [4.0, 4.0, 0.5],
+            geometric_error: 2.0,
+            content: None,
+            children: vec![child],
+        };
         root.enclose_children();
         assert_eq!((root.min, root.max), ([0.0, 0.0, 0.0], [5.0, 5.0, 1.0]));
-        let ts = Tileset { root, transform: [1.0, 0.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 0.0, 1.0], refine: "ADD", extras: json!({}) };
+        let ts = Tileset {
+            root,
+            transform: [1.0, 0.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 0.0, 1.0],
+            refine: "ADD",
+            extras: json!({}),
+        };
         let v: Value = serde_json::from_str(&ts.to_json()).unwrap();
         assert_eq!(v["asset"]["version"], "1.1");
         assert_eq!(v["root"]["refine"], "ADD");

@@ -11,7 +11,8 @@ use zwilling_tiles::LocalFrame;
 fn encoded_tiles_pass_the_validators() {
     let dir = tempfile::tempdir().unwrap();
     let n = 1000;
-    let positions: Vec<[f32; 3]> = (0..n).map(|i| [(i % 10) as f32, (i / 10 % 10) as f32, (i / 100) as f32 * 0.1]).collect();
+    let positions: Vec<[f32; 3]> =
+        (0..n).map(|i| [(i % 10) as f32, (i / 10 % 10) as f32, (i / 100) as f32 * 0.1]).collect();
     let points = PointContent {
         centre: [5.0, 5.0, 0.5],
         colors: (0..n).map(|i| [(i % 256) as u8, 100, 50, 255]).collect(),
@@ -28,13 +29,17 @@ fn encoded_tiles_pass_the_validators() {
         indices: vec![0, 1, 2, 2, 1, 3],
     };
     std::fs::write(dir.path().join("m.glb"), encode_mesh(&mesh)).unwrap();
-    let leaf = |uri: &str, min, max| TileNode { min, max, geometric_error: 0.5, content: Some(uri.into()), children: vec![] };
+    let leaf =
+        |uri: &str, min, max| TileNode { min, max, geometric_error: 0.5, content: Some(uri.into()), children: vec![] };
     let mut root = TileNode {
         min: [0.0; 3],
         max: [10.0, 10.0, 1.0],
         geometric_error: 1.0,
         content: None,
-        children: vec![leaf("p.glb", [0.0, 0.0, 0.0], [9.0, 9.0, 1.0]), leaf("m.glb", [0.0, 0.0, 0.0], [10.0, 10.0, 1.0])],
+        children: vec![
+            leaf("p.glb", [0.0, 0.0, 0.0], [9.0, 9.0, 1.0]),
+            leaf("m.glb", [0.0, 0.0, 0.0], [10.0, 10.0, 1.0]),
+        ],
     };
     root.enclose_children();
     let frame = LocalFrame::from_ecef([4_000_000.0, 500_000.0, 4_900_000.0]);

@@ -96,8 +96,8 @@ impl CellStats {
                 Statistic::MeanRgb if rgb => {
                     let p = block.rgb[i];
                     self.rgb_max = self.rgb_max.max(p[0]).max(p[1]).max(p[2]);
-                    for b in 0..3 {
-                        self.sums[k][b] += p[b] as u64;
+                    for (sum, v) in self.sums[k].iter_mut().zip(p) {
+                        *sum += v as u64;
                     }
                 }
                 _ => {}
@@ -118,9 +118,7 @@ impl CellStats {
                     _ if n == 0 => f32::NAN,
                     Statistic::MaxZ => self.max_z[k] as f32,
                     Statistic::MeanIntensity => (self.sums[k][0] as f64 / n as f64) as f32,
-                    Statistic::MeanRgb => {
-                        (self.sums[k].iter().sum::<u64>() as f64 / (3.0 * n as f64) / scale) as f32
-                    }
+                    Statistic::MeanRgb => (self.sums[k].iter().sum::<u64>() as f64 / (3.0 * n as f64) / scale) as f32,
                 }
             })
             .collect();

@@ -168,10 +168,7 @@ fn interpolate(tin: &DelaunayTriangulation<GroundVertex>, p: Point2<f64>, max_ed
         PositionInTriangulation::OnFace(f) => tin.face(f),
         PositionInTriangulation::OnEdge(e) => {
             let e = tin.directed_edge(e);
-            match e.face().as_inner().or_else(|| e.rev().face().as_inner()) {
-                Some(f) => f,
-                None => return None,
-            }
+            e.face().as_inner().or_else(|| e.rev().face().as_inner())?
         }
         PositionInTriangulation::OutsideOfConvexHull(_) | PositionInTriangulation::NoTriangulation => return None,
     };

@@ -144,13 +144,22 @@ fn parse_node_meta(path: &Path) -> Result<Vec<(NodeKey, NodeMeta)>> {
             let a = n[name].as_array().ok_or_else(bad)?;
             Ok([a[0].as_f64().ok_or_else(bad)?, a[1].as_f64().ok_or_else(bad)?, a[2].as_f64().ok_or_else(bad)?])
         };
-        out.push((key, NodeMeta { min: arr("min")?, max: arr("max")?, uri: n["uri"].as_str().ok_or_else(bad)?.to_string() }));
+        out.push((
+            key,
+            NodeMeta { min: arr("min")?, max: arr("max")?, uri: n["uri"].as_str().ok_or_else(bad)?.to_string() },
+        ));
     }
     Ok(out)
 }
 
 /// Writes one node's GLB and returns its metadata.
-fn write_node(tiles_dir: &Path, key: NodeKey, pts: &[[f64; 3]], attrs: &[BinPoint], opts: &TilesOptions) -> Result<NodeMeta> {
+fn write_node(
+    tiles_dir: &Path,
+    key: NodeKey,
+    pts: &[[f64; 3]],
+    attrs: &[BinPoint],
+    opts: &TilesOptions,
+) -> Result<NodeMeta> {
     let mut lo = [f64::INFINITY; 3];
     let mut hi = [f64::NEG_INFINITY; 3];
     for p in pts {
@@ -167,7 +176,11 @@ fn write_node(tiles_dir: &Path, key: NodeKey, pts: &[[f64; 3]], attrs: &[BinPoin
             .iter()
             .map(|p| [(p[0] - centre[0]) as f32, (p[1] - centre[1]) as f32, (p[2] - centre[2]) as f32])
             .collect(),
-        colors: if a.rgb { attrs.iter().map(|b| b.rgba).collect() } else { attrs.iter().map(|b| class_colour(b.class)).collect() },
+        colors: if a.rgb {
+            attrs.iter().map(|b| b.rgba).collect()
+        } else {
+            attrs.iter().map(|b| class_colour(b.class)).collect()
+        },
         intensity: if a.intensity { attrs.iter().map(|b| b.intensity).collect() } else { vec![] },
         classification: if a.classification { attrs.iter().map(|b| b.class).collect() } else { vec![] },
     };
@@ -316,8 +329,10 @@ pub fn write_point_tileset(
             }
             let recs = read_bin(&bins_dir, ck)?;
             let (cmin, _) = ck.bounds(&cube);
-            let pts: Vec<[f64; 3]> =
-                recs.iter().map(|r| [cmin[0] + r.rel[0] as f64, cmin[1] + r.rel[1] as f64, cmin[2] + r.rel[2] as f64]).collect();
+            let pts: Vec<[f64; 3]> = recs
+                .iter()
+                .map(|r| [cmin[0] + r.rel[0] as f64, cmin[1] + r.rel[1] as f64, cmin[2] + r.rel[2] as f64])
+                .collect();
             let idx: Vec<u32> = (0..pts.len() as u32).collect();
             let (ups, rest) = if single { (vec![], idx) } else { select_upper(&pts, &cube, *ck, idx, &params) };
             for (uk, sel) in &ups {
@@ -415,8 +430,11 @@ fn tree(
     present: &std::collections::HashSet<NodeKey>,
     spacing0: f64,
 ) -> TileNode {
-    let children: Vec<TileNode> =
-        (0..8u8).map(|o| key.child(o)).filter(|c| present.contains(c)).map(|c| tree(&c, metas, present, spacing0)).collect();
+    let children: Vec<TileNode> = (0..8u8)
+        .map(|o| key.child(o))
+        .filter(|c| present.contains(c))
+        .map(|c| tree(&c, metas, present, spacing0))
+        .collect();
     let ge = 2.0 * spacing0 / (1u64 << key.level) as f64;
     let (min, max, content) = match metas.get(key) {
         Some(m) => (m.min, m.max, Some(m.uri.clone())),

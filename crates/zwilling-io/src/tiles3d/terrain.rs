@@ -40,7 +40,12 @@ pub fn write_terrain_tileset(
     }
     // Local frame at the grid centre.
     let (cx, cy) = dtm.transform.cell_center(dtm.width / 2, dtm.height / 2);
-    let cz = dtm.data.iter().copied().filter(|v| !dtm.is_nodata(*v)).fold(f64::NAN, |a, v| if a.is_nan() { v as f64 } else { a });
+    let cz =
+        dtm.data
+            .iter()
+            .copied()
+            .filter(|v| !dtm.is_nodata(*v))
+            .fold(f64::NAN, |a, v| if a.is_nan() { v as f64 } else { a });
     let mut probe = PointBlock::with_capacity(PointLayout::default(), 1);
     probe.push_xyz(cx, cy, if cz.is_nan() { 0.0 } else { cz }, 0);
     let mut e = Vec::new();
@@ -80,7 +85,21 @@ fn build(
     let children: Vec<Result<Option<TileNode>>> = if level < levels {
         (0..4usize)
             .into_par_iter()
-            .map(|q| build(dtm, colour, to_ecef, frame, dir, tile_cells, levels, level + 1, tx * 2 + (q & 1), ty * 2 + (q >> 1), res))
+            .map(|q| {
+                build(
+                    dtm,
+                    colour,
+                    to_ecef,
+                    frame,
+                    dir,
+                    tile_cells,
+                    levels,
+                    level + 1,
+                    tx * 2 + (q & 1),
+                    ty * 2 + (q >> 1),
+                    res,
+                )
+            })
             .collect()
     } else {
         vec![]
@@ -151,7 +170,10 @@ fn build(
         }
         let mesh = MeshContent {
             centre,
-            positions: local.iter().map(|p| [(p[0] - centre[0]) as f32, (p[1] - centre[1]) as f32, (p[2] - centre[2]) as f32]).collect(),
+            positions: local
+                .iter()
+                .map(|p| [(p[0] - centre[0]) as f32, (p[1] - centre[1]) as f32, (p[2] - centre[2]) as f32])
+                .collect(),
             normals: normals
                 .iter()
                 .map(|n| {
