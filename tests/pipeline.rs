@@ -5,8 +5,11 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+/// GeoPackages carry a "last change" timestamp; SOURCE_DATE_EPOCH fixes it, so two runs can be compared byte for byte.
 fn zw() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_zwilling"))
+    let mut c = Command::new(env!("CARGO_BIN_EXE_zwilling"));
+    c.env("SOURCE_DATE_EPOCH", "1700000000");
+    c
 }
 
 fn synth(dir: &Path) -> PathBuf {

@@ -515,6 +515,6 @@ mod tests {
         let worst = html.find("20 worst").unwrap();
         let rest = &html[worst..];
         assert!(rest.find("s100").unwrap() < rest.find("s200").unwrap(), "GW 4.8 before 2.0");
-        assert!(html.contains("0.300"), "0.3 km of sections in total");
+        assert!(html.contains("3 sections, 0.30 km"), "0.3 km of sections in total");
     }
 }
