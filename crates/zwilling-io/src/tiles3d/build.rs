@@ -233,7 +233,7 @@ pub fn write_point_tileset(
     let level_cap = opts.grid.trailing_zeros().min(COUNT_LEVEL as u32) as u8;
 
     // Passes 1 and 2 (skipped when an earlier run finished them).
-    let (chunk_level, chunks, _rgb16): Plan = match std::fs::read_to_string(&plan_file) {
+    let (chunk_level, chunks): Plan = match std::fs::read_to_string(&plan_file) {
         Ok(text) if resumable => parse_plan(&plan_file, &text)?,
         _ => {
             let mut counts: HashMap<NodeKey, u64> = HashMap::new();
@@ -302,14 +302,12 @@ pub fn write_point_tileset(
             })?;
             bw.flush()?;
             let chunks: Vec<(NodeKey, u64)> = chunk_counts.into_iter().collect();
-            let rgb16: Vec<bool> = sources.iter().map(|s| s.rgb16).collect();
             let plan = json!({
                 "chunk_level": chunk_level,
                 "chunks": chunks.iter().map(|(k, c)| json!([k.level, k.x, k.y, k.z, c])).collect::<Vec<_>>(),
-                "rgb16": rgb16,
             });
             write_atomic(&plan_file, plan.to_string().as_bytes())?;
-            (chunk_level, chunks, rgb16)
+            (chunk_level, chunks)
         }
     };
     let params = LodParams { max_points_per_tile: opts.max_points_per_tile, grid: opts.grid };
@@ -407,8 +405,8 @@ pub fn write_point_tileset(
     Ok(TilesReport { points: total, tiles: n_tiles, depth, chunks_built, chunks: chunks.len(), tileset })
 }
 
-/// Chunk level, chunks with their point counts, and per input whether RGB is 16-bit.
-type Plan = (u8, Vec<(NodeKey, u64)>, Vec<bool>);
+/// Chunk level and the chunks with their point counts.
+type Plan = (u8, Vec<(NodeKey, u64)>);
 
 fn parse_plan(path: &Path, text: &str) -> Result<Plan> {
     let bad = || Error::bad_file(path, "damaged chunk plan");
@@ -419,8 +417,7 @@ fn parse_plan(path: &Path, text: &str) -> Result<Plan> {
         let g = |i: usize| c.get(i).and_then(|x| x.as_u64()).ok_or_else(bad);
         chunks.push((NodeKey { level: g(0)? as u8, x: g(1)? as u32, y: g(2)? as u32, z: g(3)? as u32 }, g(4)?));
     }
-    let rgb16 = v["rgb16"].as_array().ok_or_else(bad)?.iter().map(|b| b.as_bool().unwrap_or(true)).collect();
-    Ok((level, chunks, rgb16))
+    Ok((level, chunks))
 }
 
 /// The tile tree below `key`: nodes with content plus empty connecting nodes where needed.
