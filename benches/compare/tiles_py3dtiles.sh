@@ -1,29 +1,69 @@
 #!/usr/bin/env bash
-# 3D Tiles: zwilling tiles vs py3dtiles on the same LAZ, same run, same machine.
-# Usage: benches/compare/tiles_py3dtiles.sh [LAZ]   (default: a synthetic survey made with `zwilling synth`)
-# Prints points/s and peak RSS of both and appends nothing: copy the table into docs/benchmarks.md.
+# 3D Tiles: `zwilling tiles` vs py3dtiles 12.x on the same LAZ, in the same run, on the same machine.
+# Usage: benches/compare/tiles_py3dtiles.sh [--points N | LAZ] [--skip-py3dtiles]
+#   --points N  a synthetic survey of N points made with `zwilling synth` (default 5000000)
+#   LAZ         an existing LAZ file (EPSG:25832 assumed for py3dtiles)
+# Prints a markdown table: wall s, CPU s (user+sys), points/s, peak RSS of both tools, and the ratio.
+# Uses $CARGO_TARGET_DIR when set. The venv is benches/compare/.venv (created on first use).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 venv="$here/.venv"
-[ -x "$venv/bin/py3dtiles" ] || { python3 -m venv "$venv" && "$venv/bin/pip" install -q "py3dtiles[las]" laspy lazrs; }
-cargo build --release -q --manifest-path "$root/Cargo.toml"
-zw="$root/target/release/zwilling"
+points=5000000
+laz=""
+skip_py=0
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --points) points=$2; shift 2 ;;
+    --skip-py3dtiles) skip_py=1; shift ;;
+    *) laz=$1; shift ;;
+  esac
+done
+if [ $skip_py = 0 ] && [ ! -x "$venv/bin/py3dtiles" ]; then
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install -q "py3dtiles[las]>=12,<13" laspy lazrs
+fi
+cargo build --release -q --manifest-path "$root/Cargo.toml" --bin zwilling
+zw="${CARGO_TARGET_DIR:-$root/target}/release/zwilling"
 work=$(mktemp -d)
-laz=${1:-}
+trap 'rm -rf "$work"' EXIT
 if [ -z "$laz" ]; then
-  "$zw" -q synth --out "$work/survey" --length 2000 --no-images
+  "$zw" -q synth --out "$work/survey" --points "$points" --no-images
   laz="$work/survey/scene.laz"
 fi
-n=$("$zw" info "$laz" --json | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["point_count"])')
-t() { /usr/bin/time -f "%e %M" "$@" 2>&1 >/dev/null | tail -n 1; }
-read -r zs zk < <(t "$zw" -q tiles "$laz" -o "$work/zw")
-read -r ps pk < <(t "$venv/bin/py3dtiles" convert "$laz" --out "$work/py" --overwrite --srs_in 25832 --srs_out 4978)
-python3 - "$n" "$zs" "$zk" "$ps" "$pk" <<'PY'
+n=$("$zw" info "$laz" --json | python3 -c 'import json,sys; d=json.load(sys.stdin); d=d[0] if isinstance(d,list) else d; print(d["point_count"])')
+# /usr/bin/time -v → "wall user sys maxrss_kb"
+measure() {
+  /usr/bin/time -v "$@" >/dev/null 2>"$work/time.txt" || { cat "$work/time.txt" >&2; exit 1; }
+  python3 - "$work/time.txt" <<'PY'
+import re, sys
+t = open(sys.argv[1]).read()
+def g(k): return re.search(re.escape(k) + r"[^:]*:\s*(\S+)", t).group(1)
+w = re.search(r"Elapsed \(wall clock\) time \(h:mm:ss or m:ss\):\s*(\S+)", t).group(1)
+parts = [float(p) for p in w.split(":")]
+wall = sum(p * 60 ** i for i, p in enumerate(reversed(parts)))
+print(wall, g("User time (seconds)"), g("System time (seconds)"), g("Maximum resident set size"))
+PY
+}
+load0=$(cut -d' ' -f1-3 /proc/loadavg)
+read -r zw_wall zw_user zw_sys zw_rss < <(measure "$zw" -q tiles "$laz" -o "$work/zw")
+if [ $skip_py = 0 ]; then
+  read -r py_wall py_user py_sys py_rss < <(measure "$venv/bin/py3dtiles" convert "$laz" --out "$work/py" \
+    --overwrite --srs_in 25832 --force-srs-in --srs_out 4978 --spec-version 1.1 --jobs "$(nproc)")
+else
+  py_wall=nan py_user=nan py_sys=nan py_rss=nan
+fi
+load1=$(cut -d' ' -f1-3 /proc/loadavg)
+python3 - "$n" "$zw_wall" "$zw_user" "$zw_sys" "$zw_rss" "$py_wall" "$py_user" "$py_sys" "$py_rss" "$load0" "$load1" <<'PY'
 import sys
-n, zs, zk, ps, pk = int(sys.argv[1]), *map(float, sys.argv[2:])
-print(f"| tool | points | wall s | points/s | peak RSS MB |\n|---|---|---|---|---|")
-print(f"| zwilling tiles | {n} | {zs:.1f} | {n/zs/1e6:.2f} M | {zk/1024:.0f} |")
-print(f"| py3dtiles convert | {n} | {ps:.1f} | {n/ps/1e6:.2f} M | {pk/1024:.0f} |")
-print(f"\nratio (points/s): {ps/zs:.1f}×")
+n = int(sys.argv[1])
+zw = [float(x) for x in sys.argv[2:6]]
+py = [float(x) for x in sys.argv[6:10]]
+print(f"{n} points; {__import__('os').cpu_count()} cores; load average before {sys.argv[10]}, after {sys.argv[11]}\n")
+print("| tool | wall s | CPU s (user+sys) | points/s (wall) | points/s per CPU s | peak RSS MB |")
+print("|---|---|---|---|---|---|")
+for name, (w, u, s, rss) in (("zwilling tiles", zw), ("py3dtiles convert 12.x", py)):
+    print(f"| {name} | {w:.1f} | {u + s:.1f} | {n / w / 1e6:.2f} M | {n / (u + s) / 1e6:.2f} M | {rss / 1024:.0f} |")
+if py[0] == py[0]:
+    print(f"\nratio zwilling / py3dtiles: {py[0] / zw[0]:.1f}× (wall), {(py[1] + py[2]) / (zw[1] + zw[2]):.1f}× (CPU time)")
 PY

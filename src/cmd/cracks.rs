@@ -2,7 +2,10 @@
 //!
 //! `detect IMAGE_DIR -o MASK_DIR` writes one 8-bit PNG per image (same base name, 255 = crack,
 //! 0 = background), in parallel over images. A mask newer than its image is kept (a stopped batch
-//! resumes) unless `--force`. `eval --pred DIR --truth DIR` compares masks of equal base name with
+//! resumes) unless `--force`. With `--poses POSES.csv` and a road surface (`--dtm`, `--plane-z` or
+//! `--camera-height`) the cracks are also vectorised, projected into the map CRS and written as a
+//! GeoJSON FeatureCollection of LineStrings with `width_m` and `length_m` (`MASK_DIR/cracks.geojson`
+//! or `--geojson`). `eval --pred DIR --truth DIR` compares masks of equal base name with
 //! the tolerance protocol of docs/cracks.md: pixel counts summed over all images (micro average),
 //! plus the per-image mean.
 
@@ -10,9 +13,15 @@ use crate::progress;
 use clap::{Args, Subcommand};
 use rayon::prelude::*;
 use std::path::{Path, PathBuf};
+use zwilling_core::{CrsInfo, Feature, FieldType, Geometry, Layer, Value};
 use zwilling_core::{Error, Result};
-use zwilling_cracks::{detect_cracks, match_counts, CrackParams, MatchCounts, Scores};
+use zwilling_cracks::georef::georeferenced_cracks;
+use zwilling_cracks::markings::{find_markings, MarkingParams};
+use zwilling_cracks::{detect_cracks, match_counts, Camera, CrackParams, LineString3, MatchCounts, Scores, Surface};
+use zwilling_io::geojson::write_geojson;
 use zwilling_io::imagery::{list_images, read_gray, write_png_gray};
+use zwilling_io::raster::read_geotiff_f32;
+use zwilling_io::trajectory::read_image_poses;
 
 #[derive(Args, Debug)]
 pub struct CracksArgs {
@@ -26,6 +35,24 @@ pub enum CracksCommand {
     Detect(DetectArgs),
     /// Precision, recall and F1 of predicted masks against reference masks.
     Eval(EvalArgs),
+    /// Road markings (bright, thin, long shapes) in an intensity ortho, with a wear score.
+    Markings(MarkingsArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct MarkingsArgs {
+    /// Intensity ortho (GeoTIFF, e.g. from `zwilling grid --product intensity`).
+    #[arg(long, value_name = "I.tif")]
+    pub ortho: PathBuf,
+    /// Output GeoJSON: LineStrings with length_m, width_m and wear_score (Michelson contrast, 0..1).
+    #[arg(short, long, value_name = "markings.geojson")]
+    pub output: PathBuf,
+    /// A marking is at least this many times brighter than the asphalt around it.
+    #[arg(long, default_value_t = 1.5)]
+    pub min_ratio: f32,
+    /// Shortest marking kept, metres.
+    #[arg(long, default_value_t = 1.0)]
+    pub min_length: f64,
 }
 
 #[derive(Args, Debug)]
@@ -42,6 +69,25 @@ pub struct DetectArgs {
     /// Recompute masks that already exist.
     #[arg(long)]
     pub force: bool,
+    /// Image poses (CSV: image,time,x,y,z,heading,pitch,roll,camera,gsd,width,height,focal_px):
+    /// also write georeferenced crack polylines.
+    #[arg(long, value_name = "POSES.csv")]
+    pub poses: Option<PathBuf>,
+    /// Terrain model (GeoTIFF) the image rays are intersected with.
+    #[arg(long, value_name = "DTM.tif", conflicts_with_all = ["plane_z", "camera_height"])]
+    pub dtm: Option<PathBuf>,
+    /// Road surface as a horizontal plane at this height (map vertical datum).
+    #[arg(long, value_name = "Z", conflicts_with = "camera_height")]
+    pub plane_z: Option<f64>,
+    /// Road surface this far below each image's camera (m), e.g. 2.5 for `zwilling synth` images.
+    #[arg(long, value_name = "M")]
+    pub camera_height: Option<f64>,
+    /// Output GeoJSON of the georeferenced cracks [default: MASK_DIR/cracks.geojson].
+    #[arg(long, value_name = "PATH")]
+    pub geojson: Option<PathBuf>,
+    /// EPSG code of the pose coordinates, written as the GeoJSON CRS.
+    #[arg(long, default_value_t = 25832)]
+    pub epsg: u32,
 }
 
 #[derive(Args, Debug)]
@@ -64,6 +110,7 @@ pub fn run(a: CracksArgs) -> Result<()> {
     match a.command {
         CracksCommand::Detect(d) => detect(d),
         CracksCommand::Eval(e) => eval(e),
+        CracksCommand::Markings(m) => markings(m),
     }
 }
 
@@ -77,6 +124,12 @@ fn is_fresh(mask: &Path, image: &Path) -> bool {
     matches!((m, i), (Ok(m), Ok(i)) if m >= i)
 }
 
+/// Where the cracks of one image lie: camera, pose and surface.
+struct Georef {
+    camera: Camera,
+    pose: zwilling_core::TrajectoryPoint,
+}
+
 fn detect(a: DetectArgs) -> Result<()> {
     let images = list_images(&a.images)?;
     if images.is_empty() {
@@ -85,30 +138,134 @@ fn detect(a: DetectArgs) -> Result<()> {
     std::fs::create_dir_all(&a.output).map_err(|e| Error::io(&a.output, e))?;
     let vehicle = a.vehicle_mask.as_deref().map(read_gray).transpose()?;
     let params = CrackParams::default();
+    // Georeferencing inputs, checked before any image is processed.
+    let georef: Option<Vec<Georef>> = match &a.poses {
+        None => None,
+        Some(path) => {
+            if a.dtm.is_none() && a.plane_z.is_none() && a.camera_height.is_none() {
+                return Err(Error::invalid("--poses needs a road surface: --dtm, --plane-z or --camera-height"));
+            }
+            let records = read_image_poses(path)?;
+            let mut out = Vec::with_capacity(images.len());
+            for img in &images {
+                let name = img.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+                let r = records
+                    .iter()
+                    .find(|r| r.image == name || stem(Path::new(&r.image)) == stem(img))
+                    .ok_or_else(|| Error::bad_file(path, format!("no pose for image {name}")))?;
+                let camera =
+                    Camera::from_model(&r.camera, r.gsd, r.width, r.height, r.focal_px).map_err(|e| e.in_file(path))?;
+                out.push(Georef { camera, pose: r.pose });
+            }
+            Some(out)
+        }
+    };
+    let dtm = a.dtm.as_deref().map(read_geotiff_f32).transpose()?;
     let pb = progress::bar(images.len() as u64, "images");
-    let results: Vec<Result<bool>> = images
+    let results: Vec<Result<(bool, Vec<LineString3>)>> = images
         .par_iter()
-        .map(|img_path| {
+        .enumerate()
+        .map(|(k, img_path)| {
             let out = a.output.join(format!("{}.png", stem(img_path)));
-            let r = if !a.force && is_fresh(&out, img_path) {
-                Ok(false)
-            } else {
+            let fresh = !a.force && is_fresh(&out, img_path);
+            let r = (|| {
+                if fresh && georef.is_none() {
+                    return Ok((false, vec![]));
+                }
                 let img = read_gray(img_path)?;
-                let mask = detect_cracks(&img, vehicle.as_ref(), &params).map_err(|e| e.in_file(img_path))?;
-                write_png_gray(&out, &mask).map(|_| true)
-            };
+                let mask = if fresh {
+                    let m = read_gray(&out)?;
+                    if m.dimensions() != img.dimensions() {
+                        return Err(Error::bad_file(&out, "mask size differs from its image; rerun with --force"));
+                    }
+                    m
+                } else {
+                    let m = detect_cracks(&img, vehicle.as_ref(), &params).map_err(|e| e.in_file(img_path))?;
+                    write_png_gray(&out, &m)?;
+                    m
+                };
+                let lines = match &georef {
+                    None => vec![],
+                    Some(g) => {
+                        let g = &g[k];
+                        let surface = match (&dtm, a.plane_z, a.camera_height) {
+                            (Some(d), _, _) => Surface::Dtm(d),
+                            (None, Some(z), _) => Surface::Plane { z },
+                            (None, None, Some(hc)) => Surface::Plane { z: g.pose.z - hc },
+                            _ => unreachable!("checked above"),
+                        };
+                        let valid: Option<Vec<bool>> =
+                            vehicle.as_ref().map(|v| v.as_raw().iter().map(|&m| m == 0).collect());
+                        let m: Vec<bool> = mask.as_raw().iter().map(|&v| v > 0).collect();
+                        georeferenced_cracks(&img, valid.as_deref(), &m, &params, &g.pose, &g.camera, &surface)
+                    }
+                };
+                Ok((!fresh, lines))
+            })();
             pb.inc(1);
             r
         })
         .collect();
     pb.finish_and_clear();
     let mut written = 0;
+    let mut layer = Layer::new(
+        "cracks",
+        CrsInfo::from_epsg(a.epsg),
+        vec![("width_m".into(), FieldType::Real), ("length_m".into(), FieldType::Real)],
+    );
     for r in results {
-        written += r? as usize;
+        let (new, lines) = r?;
+        written += new as usize;
+        for l in lines {
+            layer.features.push(Feature {
+                geometry: Geometry::LineString(l.points),
+                values: vec![Value::Real(l.width_m), Value::Real(l.length_m)],
+            });
+        }
     }
     tracing::info!("{written} masks written, {} kept", images.len() - written);
     if !progress::quiet() {
         eprintln!("{written} masks written to {}, {} up to date", a.output.display(), images.len() - written);
+    }
+    if georef.is_some() {
+        let path = a.geojson.clone().unwrap_or_else(|| a.output.join("cracks.geojson"));
+        write_geojson(&path, &layer)?;
+        if !progress::quiet() {
+            eprintln!("{} georeferenced crack polylines written to {}", layer.features.len(), path.display());
+        }
+    }
+    Ok(())
+}
+
+fn markings(a: MarkingsArgs) -> Result<()> {
+    if !(a.min_ratio > 1.0) || !(a.min_length > 0.0) {
+        return Err(Error::invalid("--min-ratio must be > 1 and --min-length > 0"));
+    }
+    let ortho = read_geotiff_f32(&a.ortho)?;
+    if (ortho.transform.cell_x - ortho.transform.cell_y).abs() > 1e-9 * ortho.transform.cell_x {
+        return Err(Error::bad_file(&a.ortho, "cells must be square for marking detection"));
+    }
+    let params = MarkingParams { min_ratio: a.min_ratio, min_length_m: a.min_length, ..MarkingParams::default() };
+    let found = find_markings(&ortho, &params);
+    let mut layer = Layer::new(
+        "markings",
+        ortho.crs.clone(),
+        vec![
+            ("length_m".into(), FieldType::Real),
+            ("width_m".into(), FieldType::Real),
+            ("wear_score".into(), FieldType::Real),
+        ],
+    );
+    for m in &found {
+        layer.features.push(Feature {
+            geometry: Geometry::LineString(m.points.iter().map(|p| [p[0], p[1], f64::NAN]).collect()),
+            values: vec![Value::Real(m.length_m), Value::Real(m.width_m), Value::Real(m.wear_score)],
+        });
+    }
+    write_geojson(&a.output, &layer)?;
+    if !progress::quiet() {
+        let total: f64 = found.iter().map(|m| m.length_m).sum();
+        eprintln!("{} markings ({total:.1} m) written to {}", found.len(), a.output.display());
     }
     Ok(())
 }

@@ -9,7 +9,6 @@
 
 use clap::Args;
 use rayon::prelude::*;
-use std::collections::HashMap;
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Write};
 use std::os::unix::fs::FileExt;
@@ -46,7 +45,8 @@ pub struct GroundArgs {
     /// SMRF maximum window radius in metres (about half the widest building).
     #[arg(long, default_value_t = 18.0, value_name = "M")]
     pub window: f64,
-    /// SMRF elevation threshold in metres.
+    /// SMRF elevation threshold in metres (0.3 keeps object rims next to kerbs out of the ground in dense
+    /// mobile-mapping scans; see docs/ground.md §5).
     #[arg(long, default_value_t = 0.5, value_name = "M")]
     pub threshold: f64,
     /// SMRF elevation scalar (extra threshold per unit slope).
@@ -138,7 +138,7 @@ fn tile_file(work: &Path, t: usize) -> PathBuf {
 /// Pass 1: every point into the spill file of each tile whose buffered area holds it.
 fn spill(inputs: &[PathBuf], plan: &TilePlan, work: &Path, total: u64) -> Result<()> {
     let bar = crate::progress::bar(total, "spill");
-    let mut buffers: HashMap<usize, Vec<u8>> = HashMap::new();
+    let mut buffers: Vec<Vec<u8>> = vec![Vec::new(); plan.tiles.len()];
     let flush = |t: usize, buf: &mut Vec<u8>| -> Result<()> {
         let path = tile_file(work, t);
         let mut f = OpenOptions::new().create(true).append(true).open(&path).map_err(|e| Error::io(&path, e))?;
@@ -160,7 +160,7 @@ fn spill(inputs: &[PathBuf], plan: &TilePlan, work: &Path, total: u64) -> Result
                         if !plan.tiles[t].buffered.contains(x, y) {
                             continue;
                         }
-                        let buf = buffers.entry(t).or_default();
+                        let buf = &mut buffers[t];
                         buf.extend_from_slice(&x.to_le_bytes());
                         buf.extend_from_slice(&y.to_le_bytes());
                         buf.extend_from_slice(&b.z[i].to_le_bytes());
@@ -177,8 +177,8 @@ fn spill(inputs: &[PathBuf], plan: &TilePlan, work: &Path, total: u64) -> Result
             bar.inc(b.len() as u64);
         }
     }
-    for (t, buf) in buffers.iter_mut() {
-        flush(*t, buf)?;
+    for (t, buf) in buffers.iter_mut().enumerate().filter(|(_, b)| !b.is_empty()) {
+        flush(t, buf)?;
     }
     bar.finish_and_clear();
     Ok(())

@@ -36,6 +36,7 @@ section = 100                           # evaluation section length in metres
 
 [rain]                                  # heavy-rain simulation on the DTM → out/rain/
 rain = "90mm/1h"                        # block rain (NRW "extreme" scenario)
+# res = 2.0                             # grid a DTM of this cell size for the simulation (default: [grid] dtm)
 
 [tiles]                                 # 3D Tiles for CesiumJS → out/tiles/tileset.json
 max_points_per_tile = 100000

@@ -5,6 +5,7 @@
 use clap::{Args, Subcommand, ValueEnum};
 use std::path::{Path, PathBuf};
 use zwilling_core::{Error, Grid, Layer, Result};
+use zwilling_io::gpkg::{GeometryType, GpkgWriter, LayerOptions};
 use zwilling_io::raster::{read_geotiff_f32, write_cog, CogOptions, Resampling};
 use zwilling_rain::simulate::{Boundary, Edges, Infiltration, SimulationConfig};
 use zwilling_rain::storm::Hyetograph;
@@ -45,7 +46,8 @@ pub struct SinksArgs {
     /// Input DEM (GeoTIFF).
     #[arg(long)]
     pub dem: PathBuf,
-    /// Output sink polygons (.geojson; .gpkg once the GeoPackage writer exists).
+    /// Output sink polygons: a GeoPackage (layer `sinks`, added to or replaced in an existing file)
+    /// or .geojson.
     #[arg(short, long)]
     pub output: PathBuf,
     /// Keep cells deeper than this (m).
@@ -72,7 +74,8 @@ pub struct FlowArgs {
     /// Input DEM (GeoTIFF); it is filled first.
     #[arg(long)]
     pub dem: PathBuf,
-    /// Output flow paths (.geojson; .gpkg once the GeoPackage writer exists).
+    /// Output flow paths: a GeoPackage (layer `flow_paths`, added to or replaced in an existing
+    /// file) or .geojson.
     #[arg(short, long)]
     pub output: PathBuf,
     /// Upstream area (m²) from which a flow path starts.
@@ -125,9 +128,25 @@ pub struct SimulateArgs {
     /// Simulated time in minutes (default: storm duration + 30 min).
     #[arg(long, value_name = "MIN")]
     pub minutes: Option<f64>,
-    /// Building footprints (GeoJSON polygons): cells whose centre lies inside are walls.
+    /// Building footprints (GeoJSON or GeoPackage polygons): cells whose centre lies inside are
+    /// walls; their risk goes to the `buildings` layer of rain.gpkg.
     #[arg(long)]
     pub buildings: Option<PathBuf>,
+    /// Integer attribute of the buildings with the exposure class 1–4.
+    #[arg(long)]
+    pub exposure_field: Option<String>,
+    /// Hazard preset (built in: nrw-default, dwa-m119) or a TOML file.
+    #[arg(long, default_value = "nrw-default")]
+    pub preset: String,
+    /// Upstream area (m²) from which a flow path of the topographic analysis starts.
+    #[arg(long, default_value_t = 1000.0, value_name = "M2")]
+    pub flow_threshold: f64,
+    /// Sinks of the topographic analysis: keep cells deeper than this (m).
+    #[arg(long, default_value_t = 0.05, value_name = "M")]
+    pub sink_min_depth: f64,
+    /// Also write the vector layers as GeoJSON files beside rain.gpkg.
+    #[arg(long)]
+    pub geojson: bool,
     /// Manning's n (s/m^1/3) everywhere (roads 0.015–0.02, open land 0.05).
     #[arg(long, default_value_t = 0.05)]
     pub manning: f64,
@@ -168,22 +187,26 @@ pub struct HazardArgs {
     /// Maximum velocity raster (max_velocity.tif).
     #[arg(long)]
     pub velocity: PathBuf,
-    /// Building footprints (GeoJSON).
+    /// Building footprints (GeoJSON or GeoPackage).
     #[arg(long)]
     pub buildings: Option<PathBuf>,
     /// Integer attribute of the buildings with the exposure class 1–4.
     #[arg(long)]
     pub exposure_field: Option<String>,
-    /// Roads (GeoJSON lines or polygons).
+    /// Roads (GeoJSON or GeoPackage lines or polygons).
     #[arg(long)]
     pub roads: Option<PathBuf>,
-    /// Critical objects (GeoJSON points).
+    /// Critical objects (GeoJSON or GeoPackage points).
     #[arg(long)]
     pub critical: Option<PathBuf>,
     /// Hazard preset (built in: nrw-default, dwa-m119) or a TOML file.
     #[arg(long, default_value = "nrw-default")]
     pub preset: String,
-    /// Output folder.
+    /// Also write the vector layers as GeoJSON files beside rain.gpkg.
+    #[arg(long)]
+    pub geojson: bool,
+    /// Output folder: hazard.tif, risk.tif and the layers `buildings`, `roads`, `critical_objects`
+    /// in rain.gpkg (added to the file `rain simulate` wrote there, if any).
     #[arg(short, long)]
     pub output: PathBuf,
 }
@@ -210,16 +233,63 @@ fn cog_opts(classes: bool) -> CogOptions {
     CogOptions { resampling: if classes { Resampling::Nearest } else { Resampling::Average }, ..Default::default() }
 }
 
-/// Writes a vector layer: GeoJSON now; GeoPackage once zwilling_io has a writer.
-fn write_layer(path: &Path, layer: &Layer) -> Result<()> {
+/// Declared geometry type of a layer (its features' type; `fallback` for an empty layer).
+fn layer_options(layer: &Layer, fallback: GeometryType) -> LayerOptions {
+    let mut o = LayerOptions::for_layer(layer);
+    if layer.features.is_empty() {
+        o.geometry_type = Some(fallback);
+    }
+    o
+}
+
+/// Adds `layers` to the GeoPackage at `path` (replacing layers of the same name, keeping the
+/// others), or creates it. Atomic: the file is built beside the target and renamed into place.
+fn write_gpkg(path: &Path, layers: &[(&Layer, GeometryType)]) -> Result<()> {
+    let mut w = if path.exists() { GpkgWriter::update(path)? } else { GpkgWriter::create(path)? };
+    for (l, g) in layers {
+        w.replace_layer(l, &layer_options(l, *g))?;
+    }
+    w.finish()
+}
+
+/// Writes one vector layer to a GeoPackage (`.gpkg`) or GeoJSON (`.geojson`, `.json`).
+fn write_layer(path: &Path, layer: &Layer, geometry: GeometryType) -> Result<()> {
     match path.extension().and_then(|e| e.to_str()).map(|e| e.to_ascii_lowercase()) {
         Some(e) if e == "geojson" || e == "json" => zwilling_io::geojson::write_geojson(path, layer),
-        Some(e) if e == "gpkg" => Err(Error::invalid(format!(
-            "{}: GeoPackage output is not available yet in this build (no GeoPackage writer in zwilling-io); \
-             write .geojson instead",
-            path.display()
-        ))),
-        _ => Err(Error::invalid(format!("{}: unknown vector format, use .geojson", path.display()))),
+        Some(e) if e == "gpkg" => write_gpkg(path, &[(layer, geometry)]),
+        _ => Err(Error::invalid(format!("{}: unknown vector format, use .gpkg or .geojson", path.display()))),
+    }
+}
+
+/// Reads a vector layer from GeoJSON or from the first layer of a GeoPackage.
+fn read_vector(path: &Path) -> Result<Layer> {
+    match path.extension().and_then(|e| e.to_str()).map(|e| e.to_ascii_lowercase()) {
+        Some(e) if e == "gpkg" => {
+            let names = zwilling_io::gpkg::list_layers(path)?;
+            let first = names.first().ok_or_else(|| Error::bad_file(path, "the GeoPackage has no feature layer"))?;
+            zwilling_io::gpkg::read_layer(path, first)
+        }
+        _ => zwilling_io::geojson::read_geojson(path),
+    }
+}
+
+/// Writes `layers` into DIR/rain.gpkg and, with `geojson`, as DIR/<layer>.geojson.
+fn write_outputs(dir: &Path, layers: &[(&Layer, GeometryType)], geojson: bool) -> Result<()> {
+    write_gpkg(&dir.join("rain.gpkg"), layers)?;
+    if geojson {
+        for (l, _) in layers {
+            zwilling_io::geojson::write_geojson(&dir.join(format!("{}.geojson", l.name)), l)?;
+        }
+    }
+    Ok(())
+}
+
+fn load_preset(name: &str) -> Result<hazard::HazardPreset> {
+    if name.ends_with(".toml") {
+        let text = std::fs::read_to_string(name).map_err(|e| Error::io(name, e))?;
+        hazard::HazardPreset::from_toml(&text).map_err(|e| e.in_file(name))
+    } else {
+        hazard::HazardPreset::builtin(name)
     }
 }
 
@@ -240,7 +310,7 @@ fn run_sinks(a: SinksArgs) -> Result<()> {
     }
     let total: f64 = found.iter().map(|s| s.volume_m3).sum();
     eprintln!("{} sinks deeper than {} m, {:.1} m³ in total", found.len(), a.min_depth, total);
-    write_layer(&a.output, &sinks::sinks_layer(&found, &dem.crs))
+    write_layer(&a.output, &sinks::sinks_layer(&found, &dem.crs), GeometryType::MultiPolygon)
 }
 
 fn run_flow(a: FlowArgs) -> Result<()> {
@@ -267,7 +337,7 @@ fn run_flow(a: FlowArgs) -> Result<()> {
     }
     let paths = flowpaths::flow_paths(&dir, &acc, a.threshold, &dem.crs);
     eprintln!("{} flow path segments above {} m²", paths.features.len(), a.threshold);
-    write_layer(&a.output, &paths)
+    write_layer(&a.output, &paths, GeometryType::LineString)
 }
 
 fn parse_table(s: &str) -> Result<Vec<(f64, f64)>> {
@@ -334,11 +404,26 @@ fn run_simulate(a: SimulateArgs) -> Result<()> {
         cfg.infiltration = Infiltration::Constant { rate: i / 1000.0 / 3600.0 };
     }
     cfg.snapshot_times = a.snapshots.iter().map(|m| m * 60.0).collect();
-    if let Some(p) = &a.buildings {
-        let layer = zwilling_io::geojson::read_geojson(p)?;
-        cfg.closed = Some(building_mask(&dem, &layer));
+    if !(a.flow_threshold > 0.0) {
+        return Err(Error::invalid(format!("--flow-threshold must be > 0 m², got {}", a.flow_threshold)));
+    }
+    let preset = load_preset(&a.preset)?;
+    let buildings = match &a.buildings {
+        Some(p) => Some(read_vector(p)?),
+        None => None,
+    };
+    if let Some(b) = &buildings {
+        cfg.closed = Some(building_mask(&dem, b));
     }
     std::fs::create_dir_all(&a.output).map_err(|e| Error::io(&a.output, e))?;
+    // Topographic analysis first (NRW practice): sinks and flow paths of the DEM.
+    let filled = fill::fill_depressions(&dem)?;
+    let sink_layer = sinks::sinks_layer(&sinks::find_sinks(&dem, &filled, a.sink_min_depth), &dem.crs);
+    let dir = d8::flow_directions_d8(&filled);
+    drop(filled);
+    let acc = accumulation::flow_accumulation_d8(&dir, None);
+    let path_layer = flowpaths::flow_paths(&dir, &acc, a.flow_threshold, &dem.crs);
+    drop((dir, acc));
     let duration = cfg.duration_s;
     let mut sim = simulate::Simulation::new(&dem, cfg, None).map_err(|e| e.in_file(&a.dem))?;
     let bar = crate::progress::bar(duration.ceil() as u64, "simulating s");
@@ -353,7 +438,29 @@ fn run_simulate(a: SimulateArgs) -> Result<()> {
     for (t, g) in &r.snapshots {
         write_cog(&out(&format!("depth_{:05}s.tif", t.round() as u64)), g, &cog_opts(false))?;
     }
-    write_layer(&out("flow_arrows.geojson"), &risk::flow_arrows(&r.flow_dir_at_peak, &r.max_velocity, 5, 0.1))?;
+    let arrows = risk::flow_arrows(&r.flow_dir_at_peak, &r.max_velocity, 5, 0.1);
+    let mut layers = vec![
+        (&sink_layer, GeometryType::MultiPolygon),
+        (&path_layer, GeometryType::LineString),
+        (&arrows, GeometryType::Point),
+    ];
+    let building_layer = match &buildings {
+        Some(b) => {
+            let classes = preset.classify_grids(&r.max_depth, &r.max_velocity)?;
+            write_cog(&out("hazard.tif"), &classes, &cog_opts(true))?;
+            let exposure = risk::Exposure { field: a.exposure_field.clone(), default_class: 2 };
+            let (layer, grid) =
+                risk::building_risk(b, &r.max_depth, &r.max_velocity, &preset, &risk::RiskMatrix::default(), &exposure)
+                    .map_err(|e| e.in_file(a.buildings.as_deref().unwrap_or(Path::new(""))))?;
+            write_cog(&out("risk.tif"), &grid, &cog_opts(true))?;
+            Some(layer)
+        }
+        None => None,
+    };
+    if let Some(l) = &building_layer {
+        layers.push((l, GeometryType::MultiPolygon));
+    }
+    write_outputs(&a.output, &layers, a.geojson)?;
     let json = serde_json::to_string_pretty(&serde_json::json!({
         "mass_balance": r.mass_balance,
         "outflow_hydrograph_m3_s": r.outflow_hydrograph,
@@ -373,35 +480,35 @@ fn run_simulate(a: SimulateArgs) -> Result<()> {
 fn run_hazard(a: HazardArgs) -> Result<()> {
     let depth = read_dem(&a.depth)?;
     let velocity = read_dem(&a.velocity)?;
-    let preset = if a.preset.ends_with(".toml") {
-        let text = std::fs::read_to_string(&a.preset).map_err(|e| Error::io(&a.preset, e))?;
-        hazard::HazardPreset::from_toml(&text).map_err(|e| e.in_file(&a.preset))?
-    } else {
-        hazard::HazardPreset::builtin(&a.preset)?
-    };
+    let preset = load_preset(&a.preset)?;
     std::fs::create_dir_all(&a.output).map_err(|e| Error::io(&a.output, e))?;
     let out = |n: &str| a.output.join(n);
     let classes = preset.classify_grids(&depth, &velocity)?;
     write_cog(&out("hazard.tif"), &classes, &cog_opts(true))?;
+    let mut layers: Vec<(Layer, GeometryType)> = vec![];
     if let Some(p) = &a.buildings {
-        let b = zwilling_io::geojson::read_geojson(p)?;
+        let b = read_vector(p)?;
         let exposure = risk::Exposure { field: a.exposure_field.clone(), default_class: 2 };
         let (layer, grid) =
             risk::building_risk(&b, &depth, &velocity, &preset, &risk::RiskMatrix::default(), &exposure)
                 .map_err(|e| e.in_file(p))?;
-        write_layer(&out("buildings.geojson"), &layer)?;
         write_cog(&out("risk.tif"), &grid, &cog_opts(true))?;
+        layers.push((layer, GeometryType::MultiPolygon));
     }
     if let Some(p) = &a.roads {
-        let r = zwilling_io::geojson::read_geojson(p)?;
-        write_layer(&out("roads.geojson"), &risk::feature_hazard(&r, "roads", &depth, &velocity, &preset)?)?;
+        let r = read_vector(p)?;
+        let l = risk::feature_hazard(&r, "roads", &depth, &velocity, &preset).map_err(|e| e.in_file(p))?;
+        let g = GeometryType::infer(&l);
+        layers.push((l, g));
     }
     if let Some(p) = &a.critical {
-        let r = zwilling_io::geojson::read_geojson(p)?;
-        write_layer(
-            &out("critical_objects.geojson"),
-            &risk::feature_hazard(&r, "critical_objects", &depth, &velocity, &preset)?,
-        )?;
+        let r = read_vector(p)?;
+        let l = risk::feature_hazard(&r, "critical_objects", &depth, &velocity, &preset).map_err(|e| e.in_file(p))?;
+        layers.push((l, GeometryType::Point));
+    }
+    if !layers.is_empty() {
+        let refs: Vec<(&Layer, GeometryType)> = layers.iter().map(|(l, g)| (l, *g)).collect();
+        write_outputs(&a.output, &refs, a.geojson)?;
     }
     Ok(())
 }

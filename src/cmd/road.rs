@@ -28,6 +28,14 @@ pub struct RoadArgs {
     /// Evaluation section length (m); raw sections are 10 m.
     #[arg(long, default_value_t = 100.0, value_name = "M")]
     pub section: f64,
+    /// Aggregation areas (GeoPackage or GeoJSON polygons with FK = A/B/N and BW = A/P): sections
+    /// follow the areas and take their function class and construction.
+    #[arg(long, value_name = "A.gpkg|A.geojson")]
+    pub areas: Option<PathBuf>,
+    /// Crack polylines of the crack detection (GeoJSON or GeoPackage line strings in the map CRS
+    /// with a `width_m` attribute): counted on the 1 m grid into RISS (%). Without it RISS is NULL.
+    #[arg(long, value_name = "CRACKS.geojson|gpkg")]
+    pub cracks: Option<PathBuf>,
     /// Function class of the road when no areas are given: A main road, B side road, N secondary area.
     #[arg(long, default_value = "B")]
     pub fk: String,
@@ -81,6 +89,34 @@ fn sections_style() -> zwilling_io::gpkg::QgisStyle {
     )
 }
 
+/// Reads the one vector layer of a GeoJSON file or a single-layer GeoPackage, checking that its
+/// CRS (when declared) is the point clouds' CRS.
+fn read_vector(path: &std::path::Path, crs: &zwilling_core::CrsInfo) -> Result<Layer> {
+    let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
+    let layer = match ext.as_str() {
+        "gpkg" => {
+            let names = zwilling_io::gpkg::list_layers(path)?;
+            match names.as_slice() {
+                [one] => zwilling_io::gpkg::read_layer(path, one)?,
+                _ => {
+                    return Err(Error::bad_file(
+                        path,
+                        format!("expected exactly one vector layer, found {}: {}", names.len(), names.join(", ")),
+                    ))
+                }
+            }
+        }
+        "geojson" | "json" => zwilling_io::geojson::read_geojson(path)?,
+        _ => return Err(Error::bad_file(path, "expected a .gpkg or .geojson file")),
+    };
+    if let (Some(a), Some(b)) = (layer.crs.epsg, crs.epsg) {
+        if a != b {
+            return Err(Error::bad_file(path, format!("CRS EPSG:{a} differs from the point clouds' EPSG:{b}")));
+        }
+    }
+    Ok(layer)
+}
+
 fn write_layers(path: &std::path::Path, layers: &[Layer]) -> Result<()> {
     let mut w = GpkgWriter::create(path)?;
     for l in layers {
@@ -130,6 +166,16 @@ pub fn run(a: RoadArgs) -> Result<()> {
     let files = expand_inputs(&a.clouds)?;
     let crs = crate::cmd::tiles::dataset_crs(&files, None).unwrap_or_else(|_| zwilling_core::CrsInfo::from_epsg(25832));
     let traj = zwilling_io::trajectory::read_trajectory(traj_path)?;
+    // vector inputs are read before the point clouds, so a bad file fails fast
+    let areas: Vec<AreaPolygon> = match &a.areas {
+        Some(p) => zwilling_road::inputs::areas_from_layer(&read_vector(p, &crs)?).map_err(|e| e.in_file(p))?,
+        None => vec![],
+    };
+    let mut observations = CrackObservations::default();
+    if let Some(p) = &a.cracks {
+        let cracks = zwilling_road::inputs::cracks_from_layer(&read_vector(p, &crs)?).map_err(|e| e.in_file(p))?;
+        observations.cracks = Some(cracks);
+    }
     let cfg = RoadConfig {
         lane_width: a.lane_width,
         wheel_path_offset: a.wheel_offset,
@@ -151,8 +197,7 @@ pub fn run(a: RoadArgs) -> Result<()> {
     }
     bar.finish_and_clear();
     let res = survey.finish();
-    let areas: Vec<AreaPolygon> = vec![];
-    let sections = evaluate(&res, &cfg, &areas, &CrackObservations::default(), &preset, (fk, bw));
+    let sections = evaluate(&res, &cfg, &areas, &observations, &preset, (fk, bw));
     let layers = zwilling_road::output::road_layers(&res, &sections, &cfg, &preset, &crs);
     write_layers(out, &layers)?;
     if !crate::progress::quiet() {

@@ -18,7 +18,7 @@ const STAGE_KEYS: [(&str, &[&str]); 7] = [
     ("grid", &["enabled", "res", "products", "args"]),
     ("cracks", &["enabled", "args"]),
     ("road", &["enabled", "section", "args"]),
-    ("rain", &["enabled", "rain", "args"]),
+    ("rain", &["enabled", "rain", "res", "args"]),
     ("tiles", &["enabled", "max_points_per_tile", "attributes", "args"]),
     ("report", &["enabled", "title"]),
 ];
@@ -114,11 +114,9 @@ pub fn load(path: &Path) -> Result<Config> {
     let mut problems: Vec<String> = vec![];
     let resolve = |s: &str| -> PathBuf {
         let p = PathBuf::from(s);
-        if p.is_absolute() {
-            p
-        } else {
-            base.join(p)
-        }
+        let p = if p.is_absolute() { p } else { base.join(p) };
+        // `dir = "."` → the file's folder, not `folder/.`
+        p.components().filter(|c| *c != std::path::Component::CurDir).collect()
     };
     for key in doc.keys() {
         if key != "input" && key != "output" && !STAGES.contains(&key.as_str()) {
@@ -286,6 +284,7 @@ fn check_stage(s: &Stage, input: &Inputs, problems: &mut Vec<String>) {
             problems.push("[cracks] needs [input] images (a folder of pavement images)".into());
         }
         "rain" => {
+            positive(s, "res", problems);
             let r = s.str_or("rain", "90mm/1h");
             if parse_rain(r).is_none() {
                 problems.push(format!("[rain] rain: '{r}' is not of the form 90mm/1h or 45mm/30min"));
@@ -326,7 +325,7 @@ mod tests {
         let p = dir.path().join("pipeline.toml");
         std::fs::write(
             &p,
-            "[input]\nclouds = ['missing.laz']\ncolour = 1\n[output]\ndir = 'out'\n[grid]\nres = -1\nproducts = ['dtm', 'xyz']\n[road]\n[rain]\nrain = 'lots'\n[wat]\n",
+            "[input]\nclouds = ['missing.laz']\ncolour = 1\n[output]\ndir = 'out'\n[grid]\nres = -1\nproducts = ['dtm', 'xyz']\n[road]\n[rain]\nrain = 'lots'\nres = 0\n[wat]\n",
         )
         .unwrap();
         let e = load(&p).unwrap_err().to_string();
@@ -337,6 +336,7 @@ mod tests {
             "'xyz'",
             "needs [input] trajectory",
             "'lots'",
+            "[rain] res: must be a number > 0",
             "[wat]",
         ] {
             assert!(e.contains(needle), "'{needle}' not in: {e}");

@@ -9,6 +9,7 @@
 pub mod config;
 pub mod manifest;
 pub mod report;
+pub mod slurm;
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -104,18 +105,20 @@ pub fn plan(cfg: &Config) -> Result<Vec<Step>> {
         }
     }
     // Cracks: masks from the pavement images.
+    let mut crack_lines: Option<PathBuf> = None;
     if let (Some(st), Some(images)) = (cfg.stage("cracks"), &cfg.input.images) {
         let o = out.join("cracks");
         let mut argv = vec!["cracks".into(), "detect".into(), s(images), "-o".into(), s(&o)];
+        let (mut inputs, mut outputs) = (vec![images.clone()], vec![o.clone()]);
+        // Georeferenced crack lines for [road] when the images have poses and a DTM is planned.
+        if let (true, Some(d)) = (images.join("poses.csv").exists(), &dtm) {
+            argv.extend(["--poses".into(), s(&images.join("poses.csv")), "--dtm".into(), s(d)]);
+            inputs.push(d.clone());
+            outputs.push(o.join("cracks.geojson"));
+            crack_lines = Some(o.join("cracks.geojson"));
+        }
         argv.extend(st.args());
-        steps.push(Step {
-            id: "cracks/detect".into(),
-            stage: "cracks",
-            argv,
-            inputs: vec![images.clone()],
-            outputs: vec![o.clone()],
-            points: 0,
-        });
+        steps.push(Step { id: "cracks/detect".into(), stage: "cracks", argv, inputs, outputs, points: 0 });
     }
     // Road condition.
     if let (Some(st), Some(traj)) = (cfg.stage("road"), &cfg.input.trajectory) {
@@ -128,8 +131,25 @@ pub fn plan(cfg: &Config) -> Result<Vec<Step>> {
         argv.extend(["--section".into(), st.f64_or("section", 100.0).to_string()]);
         let mut inputs = clouds.clone();
         inputs.push(traj.clone());
+        if let Some(c) = &crack_lines {
+            argv.extend(["--cracks".into(), s(c)]);
+            inputs.push(c.clone());
+        }
         argv.extend(st.args());
         steps.push(Step { id: "road/sections".into(), stage: "road", argv, inputs, outputs: vec![o], points });
+    }
+    // Heavy rain on the DTM; `[rain] res` grids a coarser DTM for it (the solver's cost grows with
+    // the cube of 1/res: cells × time steps).
+    let rain_res = cfg.stage("rain").filter(|_| cfg.input.dem.is_none()).and_then(|st| st.table.get("res"));
+    if let Some(res) = rain_res.and_then(|v| v.as_float().or_else(|| v.as_integer().map(|i| i as f64))) {
+        let o = out.join("rasters").join(format!("dtm_rain_{res}m.tif"));
+        let mut argv = vec!["grid".into()];
+        argv.extend(clouds.iter().map(|c| s(c)));
+        argv.extend(["--product".into(), "dtm".into(), "--res".into(), res.to_string(), "-o".into(), s(&o)]);
+        argv.extend(crs_args.clone());
+        let (inputs, outputs) = (clouds.clone(), vec![o.clone()]);
+        steps.push(Step { id: "grid/dtm-rain".into(), stage: "grid", argv, inputs, outputs, points });
+        dtm = Some(o);
     }
     // Heavy rain on the DTM.
     if let Some(st) = cfg.stage("rain") {

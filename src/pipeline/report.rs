@@ -439,7 +439,7 @@ pub fn write(cfg: &Config, steps: &[Step], done: &[StepSummary]) -> Result<()> {
     if let Ok(t) = std::fs::read_to_string(rain.join("mass_balance.json")) {
         d.mass_balance = serde_json::from_str(&t).ok();
     }
-    for gp in [rain.join("risk.gpkg"), rain.join("hazard.gpkg")] {
+    for gp in [rain.join("rain.gpkg"), rain.join("risk.gpkg"), rain.join("hazard.gpkg")] {
         if let Ok(b) = zwilling_io::gpkg::read_layer(&gp, "buildings") {
             for f in &b.features {
                 d.buildings.push([

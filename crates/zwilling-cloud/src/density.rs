@@ -14,14 +14,14 @@
 //! assert!((s - 0.5).abs() < 0.01);
 //! ```
 
-use std::collections::HashSet;
+use crate::cellhash::CellSet;
 
 /// Side of the occupancy bins in metres.
 const BIN: f64 = 5.0;
 
 /// Mean point spacing (metres) of the points with `usable[i]`; `NaN` for an empty set.
 pub fn mean_spacing(x: &[f64], y: &[f64], usable: &[bool]) -> f64 {
-    let mut occupied = HashSet::new();
+    let mut occupied = CellSet::default();
     let mut n = 0usize;
     for i in (0..x.len()).filter(|&i| usable[i]) {
         occupied.insert(((x[i] / BIN).floor() as i64, (y[i] / BIN).floor() as i64));

@@ -5,6 +5,7 @@
 #![warn(missing_docs)]
 
 pub mod accuracy;
+pub mod cellhash;
 pub mod density;
 pub mod grid;
 pub mod ground;

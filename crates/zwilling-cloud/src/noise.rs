@@ -8,7 +8,8 @@
 //! column neighbourhood is **low noise** (multipath, "bird below ground"), any other isolated
 //! point is **high noise** (birds, dust, reflections in the air).
 //!
-//! Cost: one hash of every point's voxel and 27 look-ups per point; memory one counter per
+//! Cost: one hash of every point's voxel and 27 look-ups per occupied voxel (the neighbourhood
+//! count is shared by all points of a voxel); memory a voxel number per point and a counter per
 //! occupied voxel.
 //!
 //! ```
@@ -24,7 +25,7 @@
 //! assert!(labels[..900].iter().all(|l| l.is_none()));
 //! ```
 
-use std::collections::HashMap;
+use crate::cellhash::CellMap;
 use zwilling_core::class;
 
 /// Parameters of the isolated-point test.
@@ -58,40 +59,58 @@ pub fn find_noise(x: &[f64], y: &[f64], z: &[f64], params: &NoiseParams) -> Vec<
     let key = |i: usize| {
         ((x[i] / step_xy).floor() as i64, (y[i] / step_xy).floor() as i64, (z[i] / params.step_z).floor() as i64)
     };
-    let mut voxels: HashMap<(i64, i64, i64), u32> = HashMap::with_capacity(n / 4);
-    for i in 0..n {
-        *voxels.entry(key(i)).or_insert(0) += 1;
-    }
-    let isolated: Vec<bool> = (0..n)
+    // Voxel of every point (numbered in order of first appearance) and points per voxel.
+    let mut index: CellMap<(i64, i64, i64), u32> = CellMap::default();
+    let mut voxel_keys: Vec<(i64, i64, i64)> = vec![];
+    let mut counts: Vec<u32> = vec![];
+    let voxel_of: Vec<u32> = (0..n)
         .map(|i| {
-            let (cx, cy, cz) = key(i);
+            let k = key(i);
+            let v = *index.entry(k).or_insert_with(|| {
+                voxel_keys.push(k);
+                counts.push(0);
+                (voxel_keys.len() - 1) as u32
+            });
+            counts[v as usize] += 1;
+            v
+        })
+        .collect();
+    // The 27-voxel count is the same for every point of a voxel: computed once per voxel.
+    let isolated_voxel: Vec<bool> = voxel_keys
+        .iter()
+        .map(|&(cx, cy, cz)| {
             let mut count = 0u32;
             for dx in -1..=1 {
                 for dy in -1..=1 {
                     for dz in -1..=1 {
-                        count += voxels.get(&(cx + dx, cy + dy, cz + dz)).copied().unwrap_or(0);
+                        count += index.get(&(cx + dx, cy + dy, cz + dz)).map_or(0, |&v| counts[v as usize]);
                     }
                 }
             }
             count - 1 <= params.isolated
         })
         .collect();
-    if !isolated.iter().any(|&s| s) {
+    if !isolated_voxel.iter().any(|&s| s) {
         return vec![None; n];
     }
-    // Lowest non-isolated point per voxel column.
-    let mut column_min: HashMap<(i64, i64), f64> = HashMap::new();
-    for i in (0..n).filter(|&i| !isolated[i]) {
-        let (cx, cy, _) = key(i);
-        let m = column_min.entry((cx, cy)).or_insert(f64::INFINITY);
+    // Lowest point per voxel, then per voxel column over the non-isolated voxels.
+    let mut voxel_min = vec![f64::INFINITY; voxel_keys.len()];
+    for (i, &v) in voxel_of.iter().enumerate() {
+        let m = &mut voxel_min[v as usize];
         *m = m.min(z[i]);
+    }
+    let mut column_min: CellMap<(i64, i64), f64> = CellMap::default();
+    for (v, &(cx, cy, _)) in voxel_keys.iter().enumerate().filter(|(v, _)| !isolated_voxel[*v]) {
+        let m = column_min.entry((cx, cy)).or_insert(f64::INFINITY);
+        *m = m.min(voxel_min[v]);
     }
     (0..n)
         .map(|i| {
-            if !isolated[i] {
+            let v = voxel_of[i] as usize;
+            if !isolated_voxel[v] {
                 return None;
             }
-            let (cx, cy, _) = key(i);
+            let (cx, cy, _) = voxel_keys[v];
             let mut lowest = f64::INFINITY;
             for dx in -1..=1 {
                 for dy in -1..=1 {

@@ -7,6 +7,9 @@
 //!    mask `m` (1 = road) the background is the normalised convolution `B = blur(I·m) / blur(m)`
 //!    (Knutsson & Westin 1993) and `J = 1` on the vehicle. Asphalt becomes `J ≈ 1`, cracks `J < 1`,
 //!    independent of shading and exposure.
+//!    Bright outliers (markings, kerbs) would raise `B` around them and make the asphalt beside
+//!    them look dark (dark ones, potholes, the reverse), so for `B` pixels outside
+//!    `[median(I)/c, c·median(I)]` (`c = background_clip`) are replaced by `median(I)`.
 //! 2. **Denoising:** a box mean of radius `smooth_radius`.
 //! 3. **Oriented dark-bar response** `R` ([`crate::line_filter`]): line half-length
 //!    `half_length`, side offsets `offsets` (one per expected crack half-width).
@@ -45,6 +48,10 @@ use zwilling_core::{Error, Result};
 pub struct CrackParams {
     /// Box radius of the three-pass background blur (σ ≈ 1.0 × radius).
     pub background_radius: usize,
+    /// Pixels brighter than `background_clip ×` the image's median grey (road markings, kerbs) or
+    /// darker than `median / background_clip` (potholes, deep cracks) are replaced by the median
+    /// for the background estimate, so they cast no halo (0 = off).
+    pub background_clip: f32,
     /// Box radius of the denoising mean (0 = none).
     pub smooth_radius: usize,
     /// Half-length of the oriented line means, pixels.
@@ -69,6 +76,7 @@ impl Default for CrackParams {
     fn default() -> Self {
         CrackParams {
             background_radius: 12,
+            background_clip: 1.5,
             smooth_radius: 2,
             half_length: 7.0,
             offsets: vec![2.0, 3.0, 4.0],
@@ -94,8 +102,11 @@ impl CrackParams {
         if self.offsets.iter().any(|&o| !at_least(o, 1.0))
             || !at_least(self.k_high, self.k_low)
             || !at_least(self.min_high, self.min_low)
+            || !(self.background_clip == 0.0 || at_least(self.background_clip, 1.0))
         {
-            return Err(Error::invalid("crack parameters: offsets ≥ 1, k_low ≤ k_high, min_low ≤ min_high"));
+            return Err(Error::invalid(
+                "crack parameters: offsets ≥ 1, k_low ≤ k_high, min_low ≤ min_high, background_clip 0 or ≥ 1",
+            ));
         }
         Ok(())
     }
@@ -107,16 +118,39 @@ pub fn normalised_intensity(img: &GrayImage, valid: Option<&[bool]>, p: &CrackPa
     let (w, h) = (img.width() as usize, img.height() as usize);
     let i = Plane::from_gray(w, h, img.as_raw());
     let r = p.background_radius;
+    // Background input: bright outliers replaced by the image's median grey.
+    let ib = match p.background_clip {
+        c if c > 0.0 => {
+            let (med, _) = hysteresis::robust_stats(&i.data);
+            let (lo, hi) = (med / c, c * med);
+            let outlier = |v: f32| v > hi || v < lo;
+            i.data.iter().any(|&v| outlier(v)).then(|| Plane {
+                width: w,
+                height: h,
+                data: i.data.iter().map(|&v| if outlier(v) { med } else { v }).collect(),
+            })
+        }
+        _ => None,
+    };
+    let ib = ib.as_ref().unwrap_or(&i);
     let mut j = match valid {
+        None if r >= 2 * BLOCK && w >= 4 * BLOCK && h >= 4 * BLOCK => {
+            // Background rows interpolated on the fly: no full-size background plane.
+            let mut data = Vec::with_capacity(w * h);
+            ib.block_mean(BLOCK).gauss3(r.div_ceil(BLOCK)).for_each_upsampled_row(BLOCK, w, h, |y, b| {
+                data.extend(i.data[y * w..(y + 1) * w].iter().zip(b).map(|(&v, &b)| v / b.max(1.0)))
+            });
+            Plane { width: w, height: h, data }
+        }
         None => {
-            let b = background(&i, r);
+            let b = background(ib, r);
             Plane { width: w, height: h, data: i.data.iter().zip(&b.data).map(|(&v, &b)| v / b.max(1.0)).collect() }
         }
         Some(m) => {
             let mi = Plane {
                 width: w,
                 height: h,
-                data: i.data.iter().zip(m).map(|(&v, &m)| if m { v } else { 0.0 }).collect(),
+                data: ib.data.iter().zip(m).map(|(&v, &m)| if m { v } else { 0.0 }).collect(),
             };
             let mm = Plane { width: w, height: h, data: m.iter().map(|&m| if m { 1.0 } else { 0.0 }).collect() };
             let (bi, bm) = (background(&mi, r), background(&mm, r));
@@ -136,12 +170,14 @@ pub fn normalised_intensity(img: &GrayImage, valid: Option<&[bool]>, p: &CrackPa
 /// `r/4`), bilinearly upsampled — the same low-pass at 1/16 of the cost (the background has no
 /// detail finer than the blur).
 fn background(i: &Plane, r: usize) -> Plane {
-    const F: usize = 4;
-    if r < 2 * F || i.width < 4 * F || i.height < 4 * F {
+    if r < 2 * BLOCK || i.width < 4 * BLOCK || i.height < 4 * BLOCK {
         return i.gauss3(r);
     }
-    i.block_mean(F).gauss3(r.div_ceil(F)).upsample(F, i.width, i.height)
+    i.block_mean(BLOCK).gauss3(r.div_ceil(BLOCK)).upsample(BLOCK, i.width, i.height)
 }
+
+/// Block size of the background estimate.
+const BLOCK: usize = 4;
 
 /// Detects cracks in a grey image: a mask of the same size, 255 = crack, 0 = background.
 /// `vehicle` (same size, non-zero = vehicle/not road) blanks parts of the image.

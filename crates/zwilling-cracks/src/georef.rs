@@ -91,6 +91,46 @@ pub struct LineString3 {
     pub width_m: f64,
 }
 
+impl Camera {
+    /// The camera of a pose-file row: model `ortho` (needs `gsd`, `width`, `height`), `pinhole`
+    /// (needs `focal_px`; principal point at the image centre from `width`, `height`) or
+    /// `equirectangular`/`panorama` (needs `width`, `height`).
+    pub fn from_model(
+        model: &str,
+        gsd: Option<f64>,
+        width: Option<u32>,
+        height: Option<u32>,
+        focal_px: Option<f64>,
+    ) -> zwilling_core::Result<Camera> {
+        let need = |what: &str| zwilling_core::Error::invalid(format!("camera '{model}' needs the column {what}"));
+        let (w, h) = (width.ok_or_else(|| need("width")), height.ok_or_else(|| need("height")));
+        match model.to_ascii_lowercase().as_str() {
+            "ortho" => {
+                let gsd = gsd.filter(|g| *g > 0.0).ok_or_else(|| need("gsd (> 0)"))?;
+                Ok(Camera::Ortho { gsd, width: w?, height: h? })
+            }
+            "pinhole" => {
+                let f = focal_px.filter(|f| *f > 0.0).ok_or_else(|| need("focal_px (> 0)"))?;
+                Ok(Camera::Pinhole { focal_px: f, cx: f64::from(w?) / 2.0, cy: f64::from(h?) / 2.0 })
+            }
+            "equirectangular" | "panorama" => Ok(Camera::Equirectangular { width: w?, height: h? }),
+            other => Err(zwilling_core::Error::invalid(format!(
+                "unknown camera model '{other}' (expected ortho, pinhole or equirectangular)"
+            ))),
+        }
+    }
+
+    /// The body attitude of a pose-file row for this camera. Down-looking cameras (`ortho`,
+    /// `pinhole`) give the pitch of their optical axis (−90° = straight down, as `zwilling synth`
+    /// writes), so the body pitch is `pitch + 90°`; panoramas give the vehicle attitude as is.
+    pub fn body_pose(&self, pose: &TrajectoryPoint) -> TrajectoryPoint {
+        match self {
+            Camera::Ortho { .. } | Camera::Pinhole { .. } => TrajectoryPoint { pitch: pose.pitch + 90.0, ..*pose },
+            Camera::Equirectangular { .. } => *pose,
+        }
+    }
+}
+
 /// Rotation body (forward, right, down) → NED, `R_z(ψ) R_y(θ) R_x(φ)`, applied to a vector.
 fn body_to_enu(pose: &TrajectoryPoint, b: [f64; 3]) -> [f64; 3] {
     let (sp, cp) = pose.heading.to_radians().sin_cos();
@@ -182,6 +222,31 @@ pub fn project_polylines(
             Some(LineString3 { points, length_m, width_m: pl.mean_width * scale_sum / n_scale as f64 })
         })
         .collect()
+}
+
+/// Vectorisation tolerance (Douglas–Peucker) of image crack polylines, pixels.
+pub const POLYLINE_TOLERANCE_PX: f64 = 1.0;
+/// Shortest image crack polyline kept for georeferencing, pixels.
+pub const POLYLINE_MIN_LENGTH_PX: f64 = 10.0;
+/// How far [`crate::detect::crack_extent`] may widen the detection to measure widths, pixels.
+pub const EXTENT_REACH_PX: f32 = 3.0;
+
+/// The cracks of one image in map coordinates: the detection `mask` (`true` = crack) widened to
+/// its full width ([`crate::detect::crack_extent`]), vectorised ([`crate::polyline::crack_polylines`])
+/// and projected with the pose-file row `pose` (attitude converted by [`Camera::body_pose`]).
+pub fn georeferenced_cracks(
+    img: &image::GrayImage,
+    valid: Option<&[bool]>,
+    mask: &[bool],
+    params: &crate::detect::CrackParams,
+    pose: &TrajectoryPoint,
+    cam: &Camera,
+    surface: &Surface,
+) -> Vec<LineString3> {
+    let (w, h) = (img.width() as usize, img.height() as usize);
+    let extent = crate::detect::crack_extent(img, valid, params, mask, EXTENT_REACH_PX);
+    let lines = crate::polyline::crack_polylines(&extent, w, h, POLYLINE_TOLERANCE_PX, POLYLINE_MIN_LENGTH_PX);
+    project_polylines(&lines, &cam.body_pose(pose), cam, surface)
 }
 
 #[cfg(test)]

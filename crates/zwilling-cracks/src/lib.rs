@@ -7,12 +7,14 @@
 //! strings). [`eval`] scores masks against references with the usual distance tolerance.
 #![warn(missing_docs)]
 
+pub mod crack_share;
 pub mod detect;
 pub mod distance;
 pub mod eval;
 pub mod georef;
 pub mod hysteresis;
 pub mod line_filter;
+pub mod markings;
 pub mod plane;
 pub mod polyline;
 pub mod shape;

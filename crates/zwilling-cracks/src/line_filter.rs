@@ -37,23 +37,97 @@ use crate::plane::Plane;
 /// The eight lattice directions `(dx, dy)` with `dy ≥ 0`.
 pub const DIRECTIONS: [(i32, i32); 8] = [(1, 0), (2, 1), (1, 1), (1, 2), (0, 1), (-1, 2), (-1, 1), (-2, 1)];
 
+/// One direction of the filter: lattice step `(a, b)`, `n` steps each way, side offsets `(ox, oy)`.
+#[derive(Debug, Clone)]
+struct Direction {
+    a: i32,
+    b: i32,
+    n: i32,
+    sides: Vec<(isize, isize)>,
+}
+
+fn directions(half_length: f32, offsets: &[f32]) -> Vec<Direction> {
+    DIRECTIONS
+        .iter()
+        .map(|&(a, b)| {
+            let len = ((a * a + b * b) as f32).sqrt();
+            let n = ((half_length / len).round() as i32).max(1);
+            let sides = offsets
+                .iter()
+                .map(|&o| ((-(b as f32) * o / len).round() as isize, ((a as f32) * o / len).round() as isize))
+                .collect();
+            Direction { a, b, n, sides }
+        })
+        .collect()
+}
+
+/// Core size of a tile: small enough that a tile's four working planes stay in a 1 MiB L2 cache.
+const TILE: (usize, usize) = (256, 128);
+
 /// The dark-bar response `R` of `j` for line half-length `half_length` (pixels) and perpendicular
 /// offsets `offsets` (pixels); negative responses are clipped to 0.
+///
+/// The image is processed in tiles of 256 × 128 pixels (in parallel), each with a margin wide
+/// enough for every line and side offset (`n·|a| + |o_x|` across, `n·b + |o_y|` down), so the
+/// result equals the whole-image computation: within a tile's core no line window reaches a
+/// margin edge that is not also an image edge.
 pub fn dark_bar_response(j: &Plane, half_length: f32, offsets: &[f32]) -> Plane {
+    use rayon::prelude::*;
     let (w, h) = (j.width, j.height);
+    let dirs = directions(half_length, offsets);
+    let reach = |f: &dyn Fn(&Direction) -> usize| dirs.iter().map(f).max().unwrap_or(0);
+    let mx = reach(&|d| {
+        d.n as usize * d.a.unsigned_abs() as usize + d.sides.iter().map(|s| s.0.unsigned_abs()).max().unwrap_or(0)
+    });
+    let my = reach(&|d| d.n as usize * d.b as usize + d.sides.iter().map(|s| s.1.unsigned_abs()).max().unwrap_or(0));
     let mut out = Plane::filled(w, h, 0.0);
+    if w == 0 || h == 0 {
+        return out;
+    }
+    let bands: Vec<(usize, Vec<f32>)> = (0..h.div_ceil(TILE.1))
+        .into_par_iter()
+        .map(|ty| {
+            let (y0, y1) = (ty * TILE.1, ((ty + 1) * TILE.1).min(h));
+            let mut band = vec![0.0f32; (y1 - y0) * w];
+            for tx in 0..w.div_ceil(TILE.0) {
+                let (x0, x1) = (tx * TILE.0, ((tx + 1) * TILE.0).min(w));
+                let (sx0, sy0) = (x0.saturating_sub(mx), y0.saturating_sub(my));
+                let (sx1, sy1) = ((x1 + mx).min(w), (y1 + my).min(h));
+                let sw = sx1 - sx0;
+                let mut sub = Vec::with_capacity(sw * (sy1 - sy0));
+                for y in sy0..sy1 {
+                    sub.extend_from_slice(&j.data[y * w + sx0..y * w + sx1]);
+                }
+                let core = [x0 - sx0, x1 - sx0, y0 - sy0, y1 - sy0];
+                let r = response_whole(&sub, sw, sy1 - sy0, &dirs, core);
+                for y in y0..y1 {
+                    let src = (y - sy0) * sw + (x0 - sx0);
+                    band[(y - y0) * w + x0..(y - y0) * w + x1].copy_from_slice(&r[src..src + (x1 - x0)]);
+                }
+            }
+            (y0, band)
+        })
+        .collect();
+    for (y0, band) in bands {
+        out.data[y0 * w..y0 * w + band.len()].copy_from_slice(&band);
+    }
+    out
+}
+
+/// The response of a (sub-)image whose edges are treated as image borders, valid inside
+/// `core = [x0, x1, y0, y1]` (0 elsewhere).
+fn response_whole(j: &[f32], w: usize, h: usize, dirs: &[Direction], core: [usize; 4]) -> Vec<f32> {
+    let mut out = vec![0.0f32; w * h];
     let mut prefix = vec![0.0f32; w * h];
     let mut mean = vec![0.0f32; w * h];
-    for &(a, b) in &DIRECTIONS {
-        let len = ((a * a + b * b) as f32).sqrt();
-        let n = ((half_length / len).round() as i32).max(1);
-        directional_prefix(&j.data, w, h, a, b, &mut prefix);
-        line_means(&prefix, w, h, a, b, n, &mut mean);
-        for &o in offsets {
-            let ox = (-(b as f32) * o / len).round() as isize;
-            let oy = ((a as f32) * o / len).round() as isize;
-            side_contrast(&mean, w, h, ox, oy, &mut out.data);
-        }
+    for d in dirs {
+        let ox = d.sides.iter().map(|s| s.0.unsigned_abs()).max().unwrap_or(0);
+        let oy = d.sides.iter().map(|s| s.1.unsigned_abs()).max().unwrap_or(0);
+        let need =
+            [core[0].saturating_sub(ox), (core[1] + ox).min(w), core[2].saturating_sub(oy), (core[3] + oy).min(h)];
+        directional_prefix(j, w, h, d.a, d.b, &mut prefix);
+        line_means(&prefix, w, h, d.a, d.b, d.n, need, &mut mean);
+        side_contrast(&mean, w, h, &d.sides, core, &mut out);
     }
     out
 }
@@ -105,8 +179,10 @@ fn steps_inside(pos: usize, step: i32, size: usize) -> i32 {
     }
 }
 
-/// Mean along `v` over `k ∈ [−n, n]` clipped at the image border, from the prefix sums.
-fn line_means(prefix: &[f32], w: usize, h: usize, a: i32, b: i32, n: i32, mean: &mut [f32]) {
+/// Mean along `v` over `k ∈ [−n, n]` clipped at the image border, from the prefix sums, for the
+/// pixels of `need = [x0, x1, y0, y1]`.
+#[allow(clippy::too_many_arguments)]
+fn line_means(prefix: &[f32], w: usize, h: usize, a: i32, b: i32, n: i32, need: [usize; 4], mean: &mut [f32]) {
     let step = b as isize * w as isize + a as isize;
     let (au, bu, nu) = (a.unsigned_abs() as usize, b as usize, n as usize);
     // Interior: the whole window and the pixel before it are inside.
@@ -115,39 +191,57 @@ fn line_means(prefix: &[f32], w: usize, h: usize, a: i32, b: i32, n: i32, mean: 
     let (y_lo, y_hi) = ((nu + 1) * bu, h.saturating_sub(nu * bu));
     let inv = 1.0 / (2 * n + 1) as f32;
     let (fwd, bwd) = (n as isize * step, (n as isize + 1) * step);
-    for y in 0..h {
-        let interior_row = y >= y_lo && y < y_hi && x_lo < x_hi;
-        for x in 0..w {
-            let p = (y * w + x) as isize;
-            if interior_row && x >= x_lo && x < x_hi {
-                mean[p as usize] = (prefix[(p + fwd) as usize] - prefix[(p - bwd) as usize]) * inv;
-                continue;
+    let border = |x: usize, y: usize, mean: &mut [f32]| {
+        let p = (y * w + x) as isize;
+        let f = steps_inside(x, a, w).min(steps_inside(y, b, h)).min(n);
+        let bwd_max = steps_inside(x, -a, w).min(steps_inside(y, -b, h));
+        let bk = bwd_max.min(n);
+        let hi = prefix[(p + f as isize * step) as usize];
+        let lo = if bk < bwd_max { prefix[(p - (bk as isize + 1) * step) as usize] } else { 0.0 };
+        mean[p as usize] = (hi - lo) / (f + bk + 1) as f32;
+    };
+    let [nx0, nx1, ny0, ny1] = need;
+    let (x_lo, x_hi) = (x_lo.max(nx0), x_hi.min(nx1));
+    for y in ny0..ny1 {
+        if y >= y_lo && y < y_hi && x_lo < x_hi {
+            for x in (nx0..x_lo).chain(x_hi..nx1) {
+                border(x, y, mean);
             }
-            let f = steps_inside(x, a, w).min(steps_inside(y, b, h)).min(n);
-            let bwd_max = steps_inside(x, -a, w).min(steps_inside(y, -b, h));
-            let bk = bwd_max.min(n);
-            let hi = prefix[(p + f as isize * step) as usize];
-            let lo = if bk < bwd_max { prefix[(p - (bk as isize + 1) * step) as usize] } else { 0.0 };
-            mean[p as usize] = (hi - lo) / (f + bk + 1) as f32;
+            let p0 = y * w + x_lo;
+            let len = x_hi - x_lo;
+            let hi = &prefix[(p0 as isize + fwd) as usize..][..len];
+            let lo = &prefix[(p0 as isize - bwd) as usize..][..len];
+            for ((m, &u), &l) in mean[p0..p0 + len].iter_mut().zip(hi).zip(lo) {
+                *m = (u - l) * inv;
+            }
+        } else {
+            for x in nx0..nx1 {
+                border(x, y, mean);
+            }
         }
     }
 }
 
-/// `out = max(out, min(M(p + o), M(p − o)) − M(p))` where both sides are inside the image.
-fn side_contrast(mean: &[f32], w: usize, h: usize, ox: isize, oy: isize, out: &mut [f32]) {
-    let (ax, ay) = (ox.unsigned_abs(), oy.unsigned_abs());
-    if 2 * ax >= w || 2 * ay >= h {
-        return;
-    }
-    let d = (oy * w as isize + ox).unsigned_abs();
-    let len = w - 2 * ax;
-    for y in ay..h - ay {
-        let p0 = y * w + ax;
-        let c = &mean[p0..p0 + len];
-        let s1 = &mean[p0 + d..p0 + d + len];
-        let s2 = &mean[p0 - d..p0 - d + len];
-        for (((o, &m), &l), &r) in out[p0..p0 + len].iter_mut().zip(c).zip(s1).zip(s2) {
-            *o = o.max(l.min(r) - m);
+/// `out = max(out, min(M(p + o), M(p − o)) − M(p))` over the side offsets `o`, where both sides
+/// are inside the image, for the pixels of `core = [x0, x1, y0, y1]`.
+fn side_contrast(mean: &[f32], w: usize, h: usize, sides: &[(isize, isize)], core: [usize; 4], out: &mut [f32]) {
+    for &(ox, oy) in sides {
+        let (ax, ay) = (ox.unsigned_abs(), oy.unsigned_abs());
+        let (x0, x1) = (core[0].max(ax), core[1].min(w.saturating_sub(ax)));
+        let (y0, y1) = (core[2].max(ay), core[3].min(h.saturating_sub(ay)));
+        if x0 >= x1 || y0 >= y1 {
+            continue;
+        }
+        let d = (oy * w as isize + ox).unsigned_abs();
+        let len = x1 - x0;
+        for y in y0..y1 {
+            let p0 = y * w + x0;
+            let c = &mean[p0..p0 + len];
+            let s1 = &mean[p0 + d..p0 + d + len];
+            let s2 = &mean[p0 - d..p0 - d + len];
+            for (((o, &m), &l), &r) in out[p0..p0 + len].iter_mut().zip(c).zip(s1).zip(s2) {
+                *o = o.max(l.min(r) - m);
+            }
         }
     }
 }
@@ -165,7 +259,7 @@ mod tests {
         for &(a, b) in &DIRECTIONS {
             let n = 3;
             directional_prefix(&j.data, w, h, a, b, &mut prefix);
-            line_means(&prefix, w, h, a, b, n, &mut mean);
+            line_means(&prefix, w, h, a, b, n, [0, w, 0, h], &mut mean);
             for y in 0..h as i32 {
                 for x in 0..w as i32 {
                     let (mut s, mut c) = (0.0, 0.0);
@@ -192,5 +286,25 @@ mod tests {
         let r = dark_bar_response(&diag, 6.0, &[2.0]);
         assert!((r.at(15, 15) - 0.3).abs() < 1e-5, "{}", r.at(15, 15));
         assert!(r.at(20, 10) < 1e-6);
+    }
+
+    #[test]
+    fn tiled_response_equals_the_whole_image_response() {
+        // Larger than several tiles, with a texture and lines crossing tile edges.
+        let (w, h) = (600, 300);
+        let j = Plane::from_fn(w, h, |x, y| {
+            let t = ((x * 7919 + y * 104_729) % 97) as f32 / 97.0 * 0.1;
+            if (x + 2 * y) % 173 < 2 || x == 256 || y == 128 {
+                0.7 + t
+            } else {
+                0.95 + t
+            }
+        });
+        for (hl, off) in [(7.0, vec![2.0, 3.0, 4.0]), (11.0, vec![5.0])] {
+            let tiled = dark_bar_response(&j, hl, &off);
+            let whole = response_whole(&j.data, w, h, &directions(hl, &off), [0, w, 0, h]);
+            let worst = tiled.data.iter().zip(&whole).map(|(a, b)| (a - b).abs()).fold(0.0f32, f32::max);
+            assert!(worst < 1e-4, "max difference {worst}");
+        }
     }
 }

@@ -56,6 +56,9 @@ impl Plane {
 
     /// Box mean with horizontal radius `rx` and vertical radius `ry`, window clipped at the borders.
     pub fn box_mean(&self, rx: usize, ry: usize) -> Plane {
+        if rx <= 3 && ry <= 3 && self.width > 2 * rx + 1 && self.height > 2 * ry + 1 {
+            return self.small_box_mean(rx, ry);
+        }
         let mut tmp = vec![0.0f32; self.data.len()];
         let mut line = Vec::with_capacity(self.width.max(self.height));
         for (src, dst) in self.data.chunks_exact(self.width.max(1)).zip(tmp.chunks_exact_mut(self.width.max(1))) {
@@ -65,6 +68,47 @@ impl Plane {
         // Vertical pass on whole rows at a time (running sums of rows), cache friendly.
         vertical_mean(&tmp, &mut out, self.width, self.height, ry);
         Plane { width: self.width, height: self.height, data: out }
+    }
+
+    /// [`Plane::box_mean`] for small radii as direct sums of shifted rows (vectorisable);
+    /// needs `width > 2·rx + 1` and `height > 2·ry + 1`.
+    fn small_box_mean(&self, rx: usize, ry: usize) -> Plane {
+        let (w, h) = (self.width, self.height);
+        let mut tmp = vec![0.0f32; w * h];
+        let inv_x = 1.0 / (2 * rx + 1) as f32;
+        for (src, dst) in self.data.chunks_exact(w).zip(tmp.chunks_exact_mut(w)) {
+            let inner = &mut dst[rx..w - rx];
+            inner.copy_from_slice(&src[..w - 2 * rx]);
+            for k in 1..=2 * rx {
+                for (d, &v) in inner.iter_mut().zip(&src[k..w - 2 * rx + k]) {
+                    *d += v;
+                }
+            }
+            for d in inner.iter_mut() {
+                *d *= inv_x;
+            }
+            for x in (0..rx).chain(w - rx..w) {
+                let (lo, hi) = (x.saturating_sub(rx), (x + rx + 1).min(w));
+                dst[x] = src[lo..hi].iter().sum::<f32>() / (hi - lo) as f32;
+            }
+        }
+        let mut out = vec![0.0f32; w * h];
+        let inv_y = 1.0 / (2 * ry + 1) as f32;
+        for y in 0..h {
+            let (lo, hi) = (y.saturating_sub(ry), (y + ry + 1).min(h));
+            let inv = if hi - lo == 2 * ry + 1 { inv_y } else { 1.0 / (hi - lo) as f32 };
+            let dst = &mut out[y * w..(y + 1) * w];
+            dst.copy_from_slice(&tmp[lo * w..(lo + 1) * w]);
+            for yy in lo + 1..hi {
+                for (d, &v) in dst.iter_mut().zip(&tmp[yy * w..(yy + 1) * w]) {
+                    *d += v;
+                }
+            }
+            for d in dst.iter_mut() {
+                *d *= inv;
+            }
+        }
+        Plane { width: w, height: h, data: out }
     }
 
     /// Mean of `f × f` blocks (the last partial blocks averaged over what exists).
@@ -85,23 +129,33 @@ impl Plane {
     /// Bilinear interpolation of this plane, taken as the `f × f` block means of a `width × height`
     /// plane, back to full size (block centres at `f·(i + 0.5) − 0.5`, clamped at the borders).
     pub fn upsample(&self, f: usize, width: usize, height: usize) -> Plane {
+        let mut data = Vec::with_capacity(width * height);
+        self.for_each_upsampled_row(f, width, height, |_, row| data.extend_from_slice(row));
+        Plane { width, height, data }
+    }
+
+    /// The rows of [`Plane::upsample`] one at a time, top to bottom, without the full-size plane:
+    /// the source rows are interpolated across once, then each output row is a blend of two.
+    pub fn for_each_upsampled_row(&self, f: usize, width: usize, height: usize, mut g: impl FnMut(usize, &[f32])) {
         let coord = |i: usize, n: usize| -> (usize, usize, f32) {
             let t = ((i as f32 + 0.5) / f as f32 - 0.5).clamp(0.0, (n - 1) as f32);
             let i0 = t.floor() as usize;
             (i0, (i0 + 1).min(n - 1), t - i0 as f32)
         };
         let xs: Vec<(usize, usize, f32)> = (0..width).map(|x| coord(x, self.width)).collect();
-        let mut data = Vec::with_capacity(width * height);
+        let mut wide = Vec::with_capacity(self.height * width);
+        for r in self.data.chunks_exact(self.width) {
+            wide.extend(xs.iter().map(|&(x0, x1, tx)| r[x0] + (r[x1] - r[x0]) * tx));
+        }
+        let mut row = vec![0.0f32; width];
         for y in 0..height {
             let (y0, y1, ty) = coord(y, self.height);
-            let (r0, r1) = (&self.data[y0 * self.width..], &self.data[y1 * self.width..]);
-            for &(x0, x1, tx) in &xs {
-                let top = r0[x0] + (r0[x1] - r0[x0]) * tx;
-                let bot = r1[x0] + (r1[x1] - r1[x0]) * tx;
-                data.push(top + (bot - top) * ty);
+            let (r0, r1) = (&wide[y0 * width..(y0 + 1) * width], &wide[y1 * width..(y1 + 1) * width]);
+            for ((o, &t), &b) in row.iter_mut().zip(r0).zip(r1) {
+                *o = t + (b - t) * ty;
             }
+            g(y, &row);
         }
-        Plane { width, height, data }
     }
 
     /// Approximate Gaussian blur: three box means of radius `r` (σ ≈ √(((2r+1)² − 1)/4)).

@@ -8,8 +8,11 @@
 //! width as `A / L`. A component is kept when
 //!
 //! ```text
-//! L ≥ min_length   and   A / L ≤ max_width
+//! L ≥ min_length   and   min(A / L, A / S) ≤ max_width
 //! ```
+//!
+//! with `S` the pixel count of the component's skeleton: a crack network (alligator cracking)
+//! spreads a long skeleton over a compact extent, a blob does not.
 //!
 //! ```
 //! use zwilling_cracks::shape::{components, ShapeFilter};
@@ -110,7 +113,7 @@ impl ShapeFilter {
     pub fn apply(&self, mask: &[bool], w: usize, h: usize) -> Vec<bool> {
         let mut out = vec![false; w * h];
         for c in components(mask, w, h) {
-            if c.length >= self.min_length && c.width <= self.max_width {
+            if c.length >= self.min_length && (c.width <= self.max_width || network_width(&c, w) <= self.max_width) {
                 for p in c.pixels {
                     out[p] = true;
                 }
@@ -118,6 +121,24 @@ impl ShapeFilter {
         }
         out
     }
+}
+
+/// Mean width of a component measured along its skeleton: `A / S`, `S` the number of skeleton
+/// pixels ([`crate::skeleton::thin`] of the component's bounding box). For a crack network (many
+/// branches inside a compact extent) `A / L` overstates the width; `A / S` does not.
+fn network_width(c: &Component, w: usize) -> f32 {
+    let (mut x0, mut y0, mut x1, mut y1) = (usize::MAX, usize::MAX, 0, 0);
+    for &p in &c.pixels {
+        let (x, y) = (p % w, p / w);
+        (x0, y0, x1, y1) = (x0.min(x), y0.min(y), x1.max(x), y1.max(y));
+    }
+    let (bw, bh) = (x1 - x0 + 3, y1 - y0 + 3);
+    let mut m = vec![false; bw * bh];
+    for &p in &c.pixels {
+        m[(p / w - y0 + 1) * bw + (p % w - x0 + 1)] = true;
+    }
+    let s = crate::skeleton::thin(&m, bw, bh).iter().filter(|&&b| b).count();
+    c.pixels.len() as f32 / s.max(1) as f32
 }
 
 #[cfg(test)]
@@ -155,5 +176,22 @@ mod tests {
         assert_eq!(components(&m, w, h).len(), 2);
         let kept = ShapeFilter { min_length: 10.0, max_width: 3.0 }.apply(&m, w, h);
         assert_eq!(kept.iter().filter(|&&b| b).count(), 20);
+    }
+
+    #[test]
+    fn a_crack_network_is_kept_and_a_blob_of_the_same_extent_is_not() {
+        // A 2-px-wide lattice with 12 px spacing over 61 × 61 px: A/L ≈ 2200/86 ≈ 26 but A/S ≈ 2.
+        let (w, h) = (80, 80);
+        let lattice: Vec<bool> = (0..w * h)
+            .map(|i| (i % w, i / w))
+            .map(|(x, y)| (10..71).contains(&x) && (10..71).contains(&y) && (x % 12 < 2 || y % 12 < 2))
+            .collect();
+        let f = ShapeFilter { min_length: 30.0, max_width: 9.0 };
+        let c = &components(&lattice, w, h)[0];
+        assert!(c.width > 9.0, "{}", c.width);
+        assert_eq!(f.apply(&lattice, w, h), lattice);
+        let blob: Vec<bool> =
+            (0..w * h).map(|i| (i % w, i / w)).map(|(x, y)| (10..71).contains(&x) && (30..50).contains(&y)).collect();
+        assert!(f.apply(&blob, w, h).iter().all(|&b| !b));
     }
 }

@@ -206,3 +206,43 @@ fn same_points_give_same_bytes_at_any_thread_count() {
     }
     assert!(outs[0] == outs[1] && outs[1] == outs[2]);
 }
+
+/// Several LAZ files read at once inside a rayon parallel loop (each reader's chunk tasks share
+/// the pool with the loop's own tasks), with one reused block per file and a block size that
+/// cuts chunks in odd places: every file comes back complete and in order, also on one thread.
+#[test]
+fn readers_inside_a_parallel_loop_reuse_one_block() {
+    use rayon::prelude::*;
+    let dir = tempfile::tempdir().unwrap();
+    let blocks: Vec<PointBlock> = (0..4).map(|k| synthetic_block(7, 0, 9_000 + 1_234 * k, 70 + k as u64)).collect();
+    let paths: Vec<_> = (0..4).map(|k| dir.path().join(format!("p{k}.laz"))).collect();
+    for (p, b) in paths.iter().zip(&blocks) {
+        write(p, b, 7, 0, 2);
+    }
+    for threads in [1, 2] {
+        let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+        let back: Vec<PointBlock> = pool.install(|| {
+            paths
+                .par_iter()
+                .map(|p| {
+                    let mut r = LasReader::open(p).unwrap();
+                    let mut all = PointBlock::with_capacity(r.info().layout, 0);
+                    let mut block = PointBlock::with_capacity(r.info().layout, 2_500);
+                    while r.read_block_into(&mut block, 2_500).unwrap() {
+                        assert!(!block.is_empty() && block.len() <= 2_500);
+                        all.append(&block);
+                    }
+                    assert!(block.is_empty() && r.read_block(10).unwrap().is_none());
+                    all
+                })
+                .collect()
+        });
+        for (k, (got, want)) in back.iter().zip(&blocks).enumerate() {
+            assert!(got == want, "file {k} with {threads} threads: points differ");
+        }
+    }
+    // A reader dropped with chunks still in flight neither hangs nor panics.
+    let mut r = LasReader::open(&paths[3]).unwrap();
+    assert_eq!(r.read_block(10).unwrap().unwrap().len(), 10);
+    drop(r);
+}

@@ -154,11 +154,22 @@ fn positions_land_where_the_transformer_puts_them() {
     let (_, block) = zwilling_io::las::read_all(&laz).unwrap();
     let mut expected = vec![[0.0; 3]; block.len()];
     tr.to_ecef_slice(&block.x, &block.y, &block.z, &mut expected).unwrap();
-    for (i, e) in expected.iter().enumerate() {
+    // The writer groups points by octree node (input order within a node), so match each decoded
+    // point to its nearest expected position; every expected point must be matched exactly once.
+    let mut used = vec![false; expected.len()];
+    for i in 0..expected.len() {
         let q = |k: usize| f32::from_le_bytes(bin[12 * i + 4 * k..12 * i + 4 * k + 4].try_into().unwrap()) as f64;
         let enu = [t[0] + q(0), -(t[2] + q(2)), t[1] + q(1)];
         let got = frame.to_ecef(enu);
-        let d = ((got[0] - e[0]).powi(2) + (got[1] - e[1]).powi(2) + (got[2] - e[2]).powi(2)).sqrt();
+        let dist = |e: &[f64; 3]| ((got[0] - e[0]).powi(2) + (got[1] - e[1]).powi(2) + (got[2] - e[2]).powi(2)).sqrt();
+        let (j, d) = expected
+            .iter()
+            .enumerate()
+            .filter(|(j, _)| !used[*j])
+            .map(|(j, e)| (j, dist(e)))
+            .min_by(|a, b| a.1.total_cmp(&b.1))
+            .unwrap();
+        used[j] = true;
         assert!(d < 0.005, "point {i} is {d} m off");
     }
 }

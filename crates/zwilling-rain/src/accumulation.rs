@@ -41,19 +41,25 @@ pub(crate) fn downstream(i: usize, d: u8, w: usize) -> Option<usize> {
 pub fn flow_accumulation_d8(dir: &Grid<u8>, weight: Option<&Grid<f32>>) -> Grid<f64> {
     let (w, h) = (dir.width, dir.height);
     let d = &dir.data;
-    // Donor counts.
+    // Donor counts: neighbour in direction k drains here when its direction is the opposite of k.
     let mut donors = vec![0u8; w * h];
+    let off: [isize; 8] = std::array::from_fn(|k| DROW[k] * w as isize + DCOL[k]);
     donors.par_chunks_mut(w.max(1)).enumerate().for_each(|(r, row)| {
+        let inner_row = r > 0 && r + 1 < h;
         for (c, n) in row.iter_mut().enumerate() {
+            let i = r * w + c;
             let mut count = 0u8;
-            for k in 0..8 {
-                let (cc, rr) = (c as isize + DCOL[k], r as isize + DROW[k]);
-                if cc < 0 || rr < 0 || cc >= w as isize || rr >= h as isize {
-                    continue;
+            if inner_row && c > 0 && c + 1 < w {
+                for k in 0..8 {
+                    count += u8::from(d[(i as isize + off[k]) as usize] as usize == (k + 4) % 8);
                 }
-                // neighbour drains to us if its direction is the opposite of k
-                if d[rr as usize * w + cc as usize] as usize == (k + 4) % 8 {
-                    count += 1;
+            } else {
+                for k in 0..8 {
+                    let (cc, rr) = (c as isize + DCOL[k], r as isize + DROW[k]);
+                    if cc < 0 || rr < 0 || cc >= w as isize || rr >= h as isize {
+                        continue;
+                    }
+                    count += u8::from(d[rr as usize * w + cc as usize] as usize == (k + 4) % 8);
                 }
             }
             *n = count;
@@ -92,18 +98,8 @@ pub fn outlets(dir: &Grid<u8>) -> impl Iterator<Item = usize> + '_ {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::testdem::grid;
     use crate::{d8::flow_directions_d8, fill::fill_depressions};
-    use zwilling_core::GeoTransform;
-
-    fn grid(w: usize, h: usize, f: impl Fn(usize, usize) -> f32) -> Grid<f32> {
-        let mut g = Grid::filled(w, h, GeoTransform::new(0.0, h as f64, 1.0), 0.0f32);
-        for r in 0..h {
-            for c in 0..w {
-                g.data[r * w + c] = f(c, r);
-            }
-        }
-        g
-    }
 
     #[test]
     fn tilted_plane_accumulates_along_rows() {

@@ -42,6 +42,7 @@ pub fn flow_directions_d8(dem: &Grid<f32>) -> Grid<u8> {
     let z = &dem.data;
     let nd = |v: f32| dem.is_nodata(v);
     let inv = [1.0 / distance(0) as f32, 1.0 / distance(1) as f32];
+    let off: [isize; 8] = std::array::from_fn(|k| DROW[k] * w as isize + DCOL[k]);
     let mut dir = vec![NO_DIRECTION; w * h];
     dir.par_chunks_mut(w.max(1)).enumerate().for_each(|(r, row)| {
         for (c, d) in row.iter_mut().enumerate() {
@@ -51,13 +52,20 @@ pub fn flow_directions_d8(dem: &Grid<f32>) -> Grid<u8> {
             }
             let mut best = 0.0f32;
             let mut best_k = FLAT;
-            let mut outlet = r == 0 || c == 0 || r + 1 == h || c + 1 == w;
+            let edge = r == 0 || c == 0 || r + 1 == h || c + 1 == w;
+            let mut outlet = edge;
+            let i = r * w + c;
             for k in 0..8 {
-                let (cc, rr) = (c as isize + DCOL[k], r as isize + DROW[k]);
-                if cc < 0 || rr < 0 || cc >= w as isize || rr >= h as isize {
-                    continue;
-                }
-                let zj = z[rr as usize * w + cc as usize];
+                let j = if !edge {
+                    (i as isize + off[k]) as usize
+                } else {
+                    let (cc, rr) = (c as isize + DCOL[k], r as isize + DROW[k]);
+                    if cc < 0 || rr < 0 || cc >= w as isize || rr >= h as isize {
+                        continue;
+                    }
+                    rr as usize * w + cc as usize
+                };
+                let zj = z[j];
                 if nd(zj) {
                     outlet = true;
                     continue;
@@ -93,11 +101,21 @@ fn resolve_flats(dem: &Grid<f32>, dir: &mut [u8]) {
             dir[j] == FLAT && z[j] == z[i]
         })
     };
-    for i in 0..w * h {
-        if dir[i] != FLAT && !dem.is_nodata(z[i]) && flat_neighbour(dir, i) {
-            queue.push_back(i);
-        }
+    // Seeds in cell order: draining cells next to a flat cell of equal elevation (found in
+    // parallel, rows in order, so the queue is the same at any thread count).
+    if !dir.contains(&FLAT) {
+        return;
     }
+    let dir_ro: &[u8] = dir;
+    let seeds: Vec<Vec<usize>> = (0..h)
+        .into_par_iter()
+        .map(|r| {
+            (r * w..(r + 1) * w)
+                .filter(|&i| dir_ro[i] != FLAT && !dem.is_nodata(z[i]) && flat_neighbour(dir_ro, i))
+                .collect()
+        })
+        .collect();
+    queue.extend(seeds.into_iter().flatten());
     while let Some(i) = queue.pop_front() {
         let (r, c) = (i / w, i % w);
         for k in 0..8 {
@@ -130,17 +148,7 @@ pub fn to_esri(dir: &Grid<u8>) -> Grid<u8> {
 mod tests {
     use super::*;
     use crate::fill::fill_depressions;
-    use zwilling_core::GeoTransform;
-
-    fn grid(w: usize, h: usize, f: impl Fn(usize, usize) -> f32) -> Grid<f32> {
-        let mut g = Grid::filled(w, h, GeoTransform::new(0.0, h as f64, 1.0), 0.0f32);
-        for r in 0..h {
-            for c in 0..w {
-                g.data[r * w + c] = f(c, r);
-            }
-        }
-        g
-    }
+    use crate::testdem::grid;
 
     #[test]
     fn cone_drains_radially_outwards() {

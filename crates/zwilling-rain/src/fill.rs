@@ -4,9 +4,14 @@
 //! its depression spills ("pit removal"). Algorithm: Priority-Flood (Barnes, Lehman & Mulla 2014,
 //! *Computers & Geosciences* 62, 117–127) in its improved form (their Algorithm 3): cells are
 //! taken from a min-priority queue keyed by elevation; a neighbour that is not higher than the
-//! cell it was reached from is raised to that elevation and goes to a plain FIFO "pit" queue that
-//! is drained before the priority queue again, so the cells inside depressions and on flats never
-//! pay the `log n` of the heap.
+//! cell it was reached from is raised to that elevation and goes to a plain "pit" stack that is
+//! drained before the priority queue again, so the cells inside depressions and on flats never
+//! pay for the priority queue. The priority queue is a monotone radix heap over the elevations'
+//! order-preserving bit patterns ([`RadixQueue`]): Priority-Flood pops elevations in
+//! non-decreasing order, which is all a radix heap needs. Cell indices are `u32`.
+//!
+//! The filled surface is unique (the lowest surface ≥ the DEM on which every cell has a
+//! non-ascending path to an outlet), so neither the queue order nor ties change the result.
 //!
 //! **Edge rule** (as TauDEM `pitremove` and RichDEM): every cell on the grid edge and every cell
 //! next to a NoData cell is an outlet — water may leave the DEM there — and seeds the queue with
@@ -16,7 +21,7 @@
 //! reference output for `MED_01_01` holds the exact spill elevations. Flow routing across the
 //! resulting flats is done by [`crate::d8::flow_directions_d8`].
 //!
-//! Ties in the queue are broken by cell index, so the result is deterministic.
+//! The result is deterministic (single-threaded, and unique as said above).
 //!
 //! ```
 //! use zwilling_core::{GeoTransform, Grid};
@@ -26,9 +31,6 @@
 //! let filled = fill_depressions(&dem).unwrap();
 //! assert_eq!(filled.data[4], 5.0);
 //! ```
-
-use std::cmp::Reverse;
-use std::collections::{BinaryHeap, VecDeque};
 
 use zwilling_core::{Error, Grid, Result};
 
@@ -45,9 +47,63 @@ pub(crate) fn order_key(v: f32) -> u32 {
     }
 }
 
+/// Monotone priority queue of `(key, cell)` pairs (a radix heap, Ahuja, Mehlhorn, Orlin & Tarjan
+/// 1990): valid because Priority-Flood never pushes a key below the last one popped. Bucket `b`
+/// holds the entries whose key first differs from the last popped key in bit `b − 1`; popping
+/// empties the lowest non-empty bucket into the lower ones, so every entry moves at most 32 times
+/// and mostly far fewer — much cheaper than a binary heap's `log n` comparisons per operation.
+pub(crate) struct RadixQueue {
+    buckets: Vec<Vec<u64>>,
+    last: u32,
+    len: usize,
+}
+
+impl RadixQueue {
+    pub(crate) fn new() -> Self {
+        RadixQueue { buckets: (0..33).map(|_| Vec::new()).collect(), last: 0, len: 0 }
+    }
+
+    #[inline]
+    fn bucket(&self, key: u32) -> usize {
+        (32 - (key ^ self.last).leading_zeros()) as usize
+    }
+
+    /// Adds `cell` with `key` (≥ the last popped key).
+    #[inline]
+    pub(crate) fn push(&mut self, key: u32, cell: u32) {
+        debug_assert!(key >= self.last);
+        let b = self.bucket(key);
+        self.buckets[b].push(((key as u64) << 32) | cell as u64);
+        self.len += 1;
+    }
+
+    /// Removes a cell of the smallest key.
+    #[inline]
+    pub(crate) fn pop(&mut self) -> Option<u32> {
+        if self.buckets[0].is_empty() {
+            if self.len == 0 {
+                return None;
+            }
+            let b = (1..33).find(|&b| !self.buckets[b].is_empty())?;
+            let moved = std::mem::take(&mut self.buckets[b]);
+            self.last = moved.iter().map(|&e| (e >> 32) as u32).min().unwrap_or(self.last);
+            for &e in &moved {
+                let nb = self.bucket((e >> 32) as u32);
+                self.buckets[nb].push(e);
+            }
+            // keep the allocation of the emptied bucket
+            let mut moved = moved;
+            moved.clear();
+            self.buckets[b] = moved;
+        }
+        self.len -= 1;
+        self.buckets[0].pop().map(|e| e as u32)
+    }
+}
+
 /// Fills all depressions of `dem` (exactly flat) so that every valid cell drains to an outlet.
 ///
-/// Errors when the grid has more than 2³² − 1 cells.
+/// Errors when the grid has 2³² − 1 cells or more.
 pub fn fill_depressions(dem: &Grid<f32>) -> Result<Grid<f32>> {
     let (w, h) = (dem.width, dem.height);
     let n = w * h;
@@ -55,63 +111,75 @@ pub fn fill_depressions(dem: &Grid<f32>) -> Result<Grid<f32>> {
         return Err(Error::invalid(format!("DEM of {w} × {h} cells is too large to fill (limit 2^32 cells)")));
     }
     let mut z = dem.data.clone();
-    // closed: 1 = already in a queue (or NoData).
-    let mut closed = vec![false; n];
-    for (i, &v) in z.iter().enumerate() {
-        if dem.is_nodata(v) {
-            closed[i] = true;
-        }
+    if n == 0 {
+        return Ok(dem.with_data(z));
     }
-    let mut open: BinaryHeap<Reverse<u64>> = BinaryHeap::new();
-    let push = |open: &mut BinaryHeap<Reverse<u64>>, v: f32, i: usize| {
-        open.push(Reverse(((order_key(v) as u64) << 32) | i as u64));
+    // closed: already in a queue (or NoData).
+    let mut closed: Vec<bool> = z.iter().map(|&v| dem.is_nodata(v)).collect();
+    let any_nodata = closed.iter().any(|&c| c);
+    let mut open = RadixQueue::new();
+    // Seeds: edge cells, then cells next to NoData.
+    let seed = |i: usize, closed: &mut [bool], open: &mut RadixQueue| {
+        if !closed[i] {
+            closed[i] = true;
+            open.push(order_key(z[i]), i as u32);
+        }
     };
-    // Seeds: edge cells and cells next to NoData.
-    for r in 0..h {
-        for c in 0..w {
-            let i = r * w + c;
-            if closed[i] {
+    for c in 0..w {
+        seed(c, &mut closed, &mut open);
+        seed((h - 1) * w + c, &mut closed, &mut open);
+    }
+    for r in 1..h.saturating_sub(1) {
+        seed(r * w, &mut closed, &mut open);
+        seed(r * w + w - 1, &mut closed, &mut open);
+    }
+    if any_nodata {
+        for i in 0..n {
+            if !dem.is_nodata(dem.data[i]) {
                 continue;
             }
-            let edge = r == 0 || c == 0 || r == h - 1 || c == w - 1;
-            let by_nodata = !edge
-                && (0..8).any(|k| {
-                    let j = ((r as isize + DROW[k]) as usize) * w + (c as isize + DCOL[k]) as usize;
-                    dem.is_nodata(z[j])
-                });
-            if edge || by_nodata {
-                closed[i] = true;
-                push(&mut open, z[i], i);
+            let (r, c) = (i / w, i % w);
+            for k in 0..8 {
+                let (rr, cc) = (r as isize + DROW[k], c as isize + DCOL[k]);
+                if rr >= 0 && cc >= 0 && (rr as usize) < h && (cc as usize) < w {
+                    seed(rr as usize * w + cc as usize, &mut closed, &mut open);
+                }
             }
         }
     }
-    let mut pit: VecDeque<usize> = VecDeque::new();
+    // Neighbour offsets of interior cells.
+    let off: [isize; 8] = std::array::from_fn(|k| DROW[k] * w as isize + DCOL[k]);
+    let mut pit: Vec<u32> = Vec::new();
     loop {
-        let i = if let Some(i) = pit.pop_front() {
-            i
-        } else if let Some(Reverse(key)) = open.pop() {
-            (key & 0xFFFF_FFFF) as usize
+        let i = if let Some(i) = pit.pop() {
+            i as usize
+        } else if let Some(i) = open.pop() {
+            i as usize
         } else {
             break;
         };
-        let (r, c) = (i / w, i % w);
         let zi = z[i];
+        let (r, c) = (i / w, i % w);
+        let interior = r > 0 && c > 0 && r + 1 < h && c + 1 < w;
         for k in 0..8 {
-            let rr = r as isize + DROW[k];
-            let cc = c as isize + DCOL[k];
-            if rr < 0 || cc < 0 || rr >= h as isize || cc >= w as isize {
-                continue;
-            }
-            let j = rr as usize * w + cc as usize;
+            let j = if interior {
+                (i as isize + off[k]) as usize
+            } else {
+                let (rr, cc) = (r as isize + DROW[k], c as isize + DCOL[k]);
+                if rr < 0 || cc < 0 || rr >= h as isize || cc >= w as isize {
+                    continue;
+                }
+                rr as usize * w + cc as usize
+            };
             if closed[j] {
                 continue;
             }
             closed[j] = true;
             if z[j] <= zi {
                 z[j] = zi;
-                pit.push_back(j);
+                pit.push(j as u32);
             } else {
-                push(&mut open, z[j], j);
+                open.push(order_key(z[j]), j as u32);
             }
         }
     }
@@ -121,17 +189,7 @@ pub fn fill_depressions(dem: &Grid<f32>) -> Result<Grid<f32>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use zwilling_core::GeoTransform;
-
-    fn grid(w: usize, h: usize, f: impl Fn(usize, usize) -> f32) -> Grid<f32> {
-        let mut g = Grid::filled(w, h, GeoTransform::new(0.0, h as f64, 1.0), 0.0f32);
-        for r in 0..h {
-            for c in 0..w {
-                g.data[r * w + c] = f(c, r);
-            }
-        }
-        g
-    }
+    use crate::testdem::grid;
 
     #[test]
     fn order_key_preserves_order() {

@@ -11,6 +11,7 @@
 pub mod alignment;
 pub mod damage;
 pub mod grades;
+pub mod inputs;
 pub mod iri;
 pub mod output;
 pub mod potholes;

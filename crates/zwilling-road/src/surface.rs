@@ -18,6 +18,15 @@
 //! With fewer than `min_points` points the footprint doubles once; still too few → NaN (no
 //! data). A plane, not a single point, so the height noise shrinks roughly with 1/√n and a
 //! constant slope inside the footprint is unbiased.
+//!
+//! Wheel-path profiles use a local *quadratic* along the road (`quadratic_along`:
+//! `z ≈ a + b·ds + c·do + d·ds²`, Savitzky–Golay style) over a longer footprint (±0.30 m): a
+//! mobile-mapping scanner lays scan lines ~0.1 m apart, so a ±0.10 m footprint holds one or two
+//! lines and its along-road slope is fitted to the few-millimetre spread of one line — the height
+//! extrapolated from it carried centimetre noise into the profile (IRI 50 % high on the synthetic
+//! scenes). The quadratic term keeps the curvature of 1.7 m roughness waves (height loss < 1 %
+//! where a plane over ±0.30 m would lose ~8 %). A coordinate whose weighted spread is below 0.2 of
+//! the footprint's semi-axis (a single scan line) drops its terms instead of extrapolating them.
 
 /// Parameters of the local fit.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -30,11 +39,14 @@ pub struct FitOptions {
     pub min_points: usize,
     /// Rejection threshold in robust sigmas.
     pub reject_sigma: f64,
+    /// Add a curvature term `d·(s − s_node)²` along the road (local quadratic): unbiased for
+    /// the curvature of short-wave roughness, so a longer footprint can average more scan lines.
+    pub quadratic_along: bool,
 }
 
 impl Default for FitOptions {
     fn default() -> Self {
-        FitOptions { radius: 0.10, along: 0.10, min_points: 6, reject_sigma: 3.0 }
+        FitOptions { radius: 0.10, along: 0.10, min_points: 6, reject_sigma: 3.0, quadratic_along: false }
     }
 }
 
@@ -123,7 +135,7 @@ impl PointGrid {
                     near.push([p[0] - s, p[1] - o, p[2], w]);
                 });
                 if near.len() >= opt.min_points {
-                    return robust_plane(near, work, opt.reject_sigma);
+                    return robust_plane(near, work, opt, grow);
                 }
             }
             f64::NAN
@@ -137,9 +149,11 @@ thread_local! {
     static SCRATCH: std::cell::RefCell<Scratch> = const { std::cell::RefCell::new((Vec::new(), Vec::new())) };
 }
 
-/// Weighted plane fit with two rounds of outlier rejection; returns the height at (0, 0).
-/// Each entry is `[ds, do, z, weight]`; weights of rejected points are set to 0.
-fn robust_plane(p: &mut [[f64; 4]], work: &mut Vec<f64>, k: f64) -> f64 {
+/// Weighted plane (or along-quadratic) fit with two rounds of outlier rejection; returns the
+/// height at (0, 0). Each entry is `[ds, do, z, weight]`; weights of rejected points are set to 0.
+fn robust_plane(p: &mut [[f64; 4]], work: &mut Vec<f64>, opt: &FitOptions, grow: f64) -> f64 {
+    let (k, quadratic) = (opt.reject_sigma, opt.quadratic_along);
+    let axes = [grow * opt.along, grow * opt.radius];
     // round 0: keep points near the median height (a plane tilted by outliers would hide them)
     work.clear();
     work.extend(p.iter().map(|q| q[2]));
@@ -152,8 +166,8 @@ fn robust_plane(p: &mut [[f64; 4]], work: &mut Vec<f64>, k: f64) -> f64 {
             q[3] = 0.0;
         }
     }
-    let Some(first) = plane(p) else { return med };
-    // round 1: residuals to the plane, robust sigma of the kept points
+    let Some(first) = surface(p, quadratic, axes) else { return med };
+    // round 1: residuals to the surface, robust sigma of the kept points
     work.clear();
     work.extend(p.iter().filter(|q| q[3] > 0.0).map(|q| (q[2] - eval(&first, q)).abs()));
     let sigma = (1.4826 * median(work)).max(0.001);
@@ -168,7 +182,7 @@ fn robust_plane(p: &mut [[f64; 4]], work: &mut Vec<f64>, k: f64) -> f64 {
     if kept < 3 {
         return first[0];
     }
-    plane(p).map_or(first[0], |c| c[0])
+    surface(p, quadratic, axes).map_or(first[0], |c| c[0])
 }
 
 fn median(v: &mut [f64]) -> f64 {
@@ -179,40 +193,103 @@ fn median(v: &mut [f64]) -> f64 {
     *v.select_nth_unstable_by(m, f64::total_cmp).1
 }
 
-fn eval(c: &[f64; 3], q: &[f64; 4]) -> f64 {
-    c[0] + c[1] * q[0] + c[2] * q[1]
+fn eval(c: &[f64; 4], q: &[f64; 4]) -> f64 {
+    c[0] + c[1] * q[0] + c[2] * q[1] + c[3] * q[0] * q[0]
 }
 
-/// Weighted least-squares plane z = c0 + c1·ds + c2·do (normal equations, centred on the
-/// weighted mean for conditioning); `None` when degenerate.
-fn plane(p: &[[f64; 4]]) -> Option<[f64; 3]> {
-    let (mut w, mut ms, mut mo, mut mz) = (0.0, 0.0, 0.0, 0.0);
+/// Weighted least-squares surface z = c0 + c1·ds + c2·do (+ c3·ds² when `quadratic`) by the
+/// normal equations in coordinates centred on the weighted mean. A term whose coordinate
+/// barely varies among the weighted points (weighted spread below 0.2 of the footprint's
+/// semi-axis `axes` = [along, across], e.g. a footprint that holds a single scan line) is left
+/// out instead of extrapolated.
+/// `None` without weight.
+fn surface(p: &[[f64; 4]], quadratic: bool, axes: [f64; 2]) -> Option<[f64; 4]> {
+    let (mut w, mut ms, mut mo) = (0.0, 0.0, 0.0);
     for q in p {
         w += q[3];
         ms += q[3] * q[0];
         mo += q[3] * q[1];
-        mz += q[3] * q[2];
     }
     if w <= 0.0 {
         return None;
     }
-    (ms, mo, mz) = (ms / w, mo / w, mz / w);
-    let (mut sss, mut sso, mut soo, mut ssz, mut soz) = (0.0, 0.0, 0.0, 0.0, 0.0);
+    (ms, mo) = (ms / w, mo / w);
+    let (mut vs, mut vo) = (0.0, 0.0);
     for q in p {
-        let (ds, d_o, dz) = (q[0] - ms, q[1] - mo, q[2] - mz);
-        sss += q[3] * ds * ds;
-        sso += q[3] * ds * d_o;
-        soo += q[3] * d_o * d_o;
-        ssz += q[3] * ds * dz;
-        soz += q[3] * d_o * dz;
+        vs += q[3] * (q[0] - ms).powi(2);
+        vo += q[3] * (q[1] - mo).powi(2);
     }
-    let det = sss * soo - sso * sso;
-    if det <= 1e-12 * (sss * soo).max(1e-30) {
-        return Some([mz, 0.0, 0.0]);
+    let (ss, so) = ((vs / w).sqrt(), (vo / w).sqrt());
+    let use_s = ss > 0.2 * axes[0];
+    let use_o = so > 0.2 * axes[1];
+    // basis functions of the centred, scaled coordinates: 1, u, v, u² − mean(u²)
+    let mut terms: Vec<usize> = vec![0];
+    if use_s {
+        terms.push(1);
     }
-    let b = (ssz * soo - soz * sso) / det;
-    let c = (soz * sss - ssz * sso) / det;
-    Some([mz - b * ms - c * mo, b, c])
+    if use_o {
+        terms.push(2);
+    }
+    if use_s && quadratic {
+        terms.push(3);
+    }
+    let basis = |q: &[f64; 4]| {
+        let u = if ss > 0.0 { (q[0] - ms) / ss } else { 0.0 };
+        let v = if so > 0.0 { (q[1] - mo) / so } else { 0.0 };
+        [1.0, u, v, u * u]
+    };
+    let m = terms.len();
+    let mut ata = [[0.0; 4]; 4];
+    let mut atb = [0.0; 4];
+    for q in p.iter().filter(|q| q[3] > 0.0) {
+        let b = basis(q);
+        for (a, &ta) in terms.iter().enumerate() {
+            atb[a] += q[3] * b[ta] * q[2];
+            for (c, &tc) in terms.iter().enumerate() {
+                ata[a][c] += q[3] * b[ta] * b[tc];
+            }
+        }
+    }
+    let x = solve(&mut ata, &mut atb, m)?;
+    let mut coef = [0.0; 4]; // in basis units
+    for (a, &t) in terms.iter().enumerate() {
+        coef[t] = x[a];
+    }
+    // back to z = c0 + c1·ds + c2·do + c3·ds² about the node (ds, do measured from the node)
+    let (a1, a2, a3) = (
+        if ss > 0.0 { coef[1] / ss } else { 0.0 },
+        if so > 0.0 { coef[2] / so } else { 0.0 },
+        if ss > 0.0 { coef[3] / (ss * ss) } else { 0.0 },
+    );
+    let c0 = coef[0] - a1 * ms - a2 * mo + a3 * ms * ms;
+    let c1 = a1 - 2.0 * a3 * ms;
+    Some([c0, c1, a2, a3])
+}
+
+/// Solves the leading `m`×`m` system by Gaussian elimination with partial pivoting; `None`
+/// when singular.
+fn solve(a: &mut [[f64; 4]; 4], b: &mut [f64; 4], m: usize) -> Option<[f64; 4]> {
+    let scale = (0..m).map(|i| a[i][i].abs()).fold(0.0, f64::max);
+    for c in 0..m {
+        let p = (c..m).max_by(|&i, &j| a[i][c].abs().total_cmp(&a[j][c].abs()))?;
+        if a[p][c].abs() <= 1e-10 * scale {
+            return None;
+        }
+        a.swap(c, p);
+        b.swap(c, p);
+        for r in c + 1..m {
+            let f = a[r][c] / a[c][c];
+            for k in c..m {
+                a[r][k] -= f * a[c][k];
+            }
+            b[r] -= f * b[c];
+        }
+    }
+    let mut x = [0.0; 4];
+    for r in (0..m).rev() {
+        x[r] = (b[r] - (r + 1..m).map(|k| a[r][k] * x[k]).sum::<f64>()) / a[r][r];
+    }
+    Some(x)
 }
 
 #[cfg(test)]
@@ -250,6 +327,36 @@ mod tests {
             worst = worst.max((g.height(s, o, &opt) - truth).abs());
         }
         assert!(worst < 0.0015, "worst error {worst}");
+    }
+
+    #[test]
+    fn along_quadratic_keeps_short_wave_roughness_from_sparse_scan_lines() {
+        // scan lines 0.125 m apart (10 m/s, 80 Hz), points 1 cm apart across, no noise;
+        // surface: 2 mm sine of wavelength 1.7 m along the road. The biweight local quadratic
+        // over ±0.30 m keeps 99.8 % of the amplitude, a plane 91.5 % (weighted least squares of
+        // cos(2πx/λ) on [−h, h], computed independently with numpy.linalg.lstsq)
+        let mut rng = ChaCha8Rng::seed_from_u64(5);
+        let (a, lambda) = (0.002, 1.7);
+        let truth = |s: f64| a * (std::f64::consts::TAU * s / lambda).sin();
+        let mut pts = Vec::new();
+        for line in 0..80 {
+            let s_line = 0.05 + 0.125 * line as f64;
+            for k in 0..200 {
+                let o = -1.0 + 0.01 * k as f64;
+                let s = s_line + 0.005 * (rng.gen::<f64>() - 0.5);
+                pts.push([s, o, truth(s)]);
+            }
+        }
+        let g = PointGrid::new(&pts, 0.0, 10.0, -1.0, 1.0, 0.1);
+        let quad = FitOptions { radius: 0.15, along: 0.30, quadratic_along: true, ..FitOptions::default() };
+        let plane = FitOptions { quadratic_along: false, ..quad };
+        let worst = |opt: &FitOptions| {
+            (10..90).map(|i| 0.1 * i as f64).map(|s| (g.height(s, 0.0, opt) - truth(s)).abs()).fold(0.0, f64::max)
+        };
+        // quadratic: bias ≤ 0.2 % of 2 mm plus the scan-line discretisation
+        assert!(worst(&quad) < 0.00006, "quadratic {}", worst(&quad));
+        // plane: loses ~8.5 % of the 2 mm crest
+        assert!(worst(&plane) > 0.00012, "plane {}", worst(&plane));
     }
 
     #[test]

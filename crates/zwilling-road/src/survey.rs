@@ -88,7 +88,7 @@ impl Default for RoadConfig {
             edge_margin: 0.10,
             fit: FitOptions::default(),
             fit_transverse: FitOptions { radius: 0.08, along: 0.25, ..FitOptions::default() },
-            fit_profile: FitOptions { radius: 0.15, along: 0.10, ..FitOptions::default() },
+            fit_profile: FitOptions { radius: 0.30, along: 0.40, quadratic_along: true, ..FitOptions::default() },
             batch: 5,
             raw_section: 10.0,
             eval_section: 100.0,
@@ -390,10 +390,26 @@ pub(crate) mod tests {
             assert!((qn - 2.5).abs() < 0.05, "qn {qn}");
             assert!((sec.ln - 1.0).abs() < 0.05, "ln {}", sec.ln);
         }
-        // wheel paths run along the rut bottoms: profile = grade − 0.85·2.5 % − rut
+        // wheel paths run along the rut bottoms: profile = grade − 0.85·2.5 % − rut, raised by
+        // the footprint's mean of the V: rut·E_w[|o|]/0.5 with the biweight over the ellipse
+        // (numerical integration below; the along-road terms and the odd o term cancel)
+        let f = cfg.fit_profile;
+        let (mut wsum, mut wo) = (0.0, 0.0);
+        for a in -200..=200 {
+            for b in -200..=200 {
+                let (u, v) = (a as f64 / 200.0, b as f64 / 200.0);
+                let d2 = u * u + v * v;
+                if d2 <= 1.0 {
+                    let w = (1.0 - d2).powi(2);
+                    wsum += w;
+                    wo += w * (v * f.radius).abs();
+                }
+            }
+        }
+        let lift = rut * (wo / wsum) / 0.5;
         let p = &res.profiles[1];
         let i = 500;
-        let expect = 0.01 * p.station(i) - 0.025 * 0.85 - rut;
+        let expect = 0.01 * p.station(i) - 0.025 * 0.85 - rut + lift;
         assert!((p.z[i] - expect).abs() < 0.002, "{} vs {expect}", p.z[i]);
         assert!(res.potholes.is_empty());
     }

@@ -7,11 +7,13 @@
 //! - [`glb`]: binary glTF encoders for point clouds (POINTS, RGB, intensity and classification as
 //!   `EXT_structural_metadata` property attributes) and coloured triangle meshes (terrain).
 //! - [`tileset`]: the `tileset.json` document.
+//! - [`palette`]: hillshade and colour maps for terrain tiles (hazard classes, ramp).
 #![warn(missing_docs)]
 
 pub mod frame;
 pub mod glb;
 pub mod lod;
+pub mod palette;
 pub mod tileset;
 
 pub use frame::LocalFrame;

@@ -22,10 +22,10 @@
 //! assert!((dtm.data[0] - 2.05).abs() < 1e-5); // centre of the top-left cell is x = 0.5
 //! ```
 
+use crate::cellhash::CellMap;
 use crate::inpaint::inpaint;
 use rayon::prelude::*;
 use spade::{DelaunayTriangulation, HasPosition, Point2, PositionInTriangulation, Triangulation};
-use std::collections::HashMap;
 use zwilling_core::{Grid, TilePlan};
 
 /// Parameters of the TIN terrain model.
@@ -57,7 +57,7 @@ impl HasPosition for GroundVertex {
 /// Per-cell centroid accumulator of ground points aligned with a grid.
 #[derive(Debug, Default, Clone)]
 pub struct GroundCentroids {
-    sums: HashMap<(i64, i64), [f64; 4]>,
+    sums: CellMap<(i64, i64), [f64; 4]>,
 }
 
 impl GroundCentroids {

@@ -10,6 +10,7 @@
 //!
 //! See `docs/ingest.md` for the format details, sources and tests.
 
+mod chunks;
 mod crs;
 mod header;
 mod info;

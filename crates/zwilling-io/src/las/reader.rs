@@ -3,10 +3,9 @@
 //!
 //! LAZ point data is stored in independently compressed chunks (LASzip, Isenburg 2013, "LASzip:
 //! lossless compression of LiDAR data", PE&RS 79(2)); the chunk table at the end of the data gives
-//! each chunk's byte size (and point count for variable-size chunks, as in COPC). The reader loads
-//! the compressed bytes of as many chunks as fill a block (at least one per worker thread),
-//! decompresses them in parallel with rayon, and parses the raw records straight into the
-//! [`PointBlock`] columns. Files without a usable chunk layout (LASzip's old point-wise
+//! each chunk's byte size (and point count for variable-size chunks, as in COPC). Chunks are
+//! decoded in parallel straight into [`PointBlock`] columns by the pipeline in `chunks.rs`
+//! (bounded number of chunks in flight, file order kept). Files without a usable chunk layout (LASzip's old point-wise
 //! compressor, or chunks of more than [`MAX_PARALLEL_CHUNK`] points) are decoded sequentially
 //! in bounded pieces.
 //!
@@ -28,6 +27,7 @@ use laz::laszip::{ChunkTable, ChunkTableEntry, CompressorType, LasZipDecompresso
 use laz::LazVlr;
 use zwilling_core::{CrsInfo, Error, PointBlock, Result};
 
+use super::chunks::{clear, ChunkLayout, ChunkPipeline};
 use super::header::RawHeader;
 use super::info::LasInfo;
 use super::record::{parse_records, RecordFormat};
@@ -52,21 +52,11 @@ pub struct LasReader {
     undecoded: u64,
 }
 
+#[allow(clippy::large_enum_variant)] // one Source per open reader; boxing buys nothing
 enum Source {
     Las(BufReader<File>),
-    Chunks(LazChunks),
+    Chunks(ChunkPipeline),
     Stream(Box<LasZipDecompressor<'static, BufReader<File>>>),
-}
-
-struct LazChunks {
-    file: File,
-    vlr: LazVlr,
-    /// Chunks with their true point counts.
-    chunks: Vec<ChunkTableEntry>,
-    /// Absolute file position of each chunk.
-    starts: Vec<u64>,
-    next: usize,
-    compressed: Vec<u8>,
 }
 
 impl LasReader {
@@ -120,10 +110,30 @@ impl LasReader {
 
     /// The next block of at most `max_points` points in file order, or `None` at the end.
     pub fn read_block(&mut self, max_points: usize) -> Result<Option<PointBlock>> {
+        let capacity = (max_points.max(1) as u64).min(self.remaining) as usize;
+        let mut block = PointBlock::with_capacity(self.format.layout, capacity);
+        Ok(self.read_block_into(&mut block, max_points)?.then_some(block))
+    }
+
+    /// Like [`read_block`](Self::read_block) but refills `block` (emptied first, its layout set
+    /// to the file's), reusing its memory: a loop that keeps one block allocates nothing per
+    /// block. Returns `false` at the end (with `block` empty).
+    pub fn read_block_into(&mut self, block: &mut PointBlock, max_points: usize) -> Result<bool> {
+        clear(block);
+        block.layout = self.format.layout;
         if self.remaining == 0 {
-            return Ok(None);
+            return Ok(false);
         }
         let max_points = max_points.max(1);
+        if let Source::Chunks(pipeline) = &mut self.source {
+            let want = (max_points as u64).min(self.remaining) as usize;
+            pipeline.fill(block, want)?;
+            if block.is_empty() {
+                return Err(Error::bad_file(&self.info.path, "LAZ point data ended before the header's point count"));
+            }
+            self.remaining -= block.len() as u64;
+            return Ok(true);
+        }
         if self.raw_pos >= self.raw.len() {
             self.fill(max_points)?;
         }
@@ -133,12 +143,11 @@ impl LasReader {
         if take == 0 {
             return Err(Error::bad_file(&self.info.path, "point data ended early"));
         }
-        let mut block = PointBlock::with_capacity(self.format.layout, take);
         let end = self.raw_pos + take * len;
-        parse_records(&self.raw[self.raw_pos..end], &self.format, &self.info.scale, &self.info.offset, &mut block);
+        parse_records(&self.raw[self.raw_pos..end], &self.format, &self.info.scale, &self.info.offset, block);
         self.raw_pos = end;
         self.remaining -= take as u64;
-        Ok(Some(block))
+        Ok(true)
     }
 
     /// Decodes the next points into `raw`.
@@ -165,50 +174,7 @@ impl LasReader {
                 }
                 self.undecoded -= n as u64;
             }
-            Source::Chunks(c) => {
-                let threads = rayon::current_num_threads().max(1);
-                let first = c.next;
-                let mut points = 0u64;
-                while c.next < c.chunks.len() && (points < want as u64 || c.next - first < threads) {
-                    points += c.chunks[c.next].point_count;
-                    c.next += 1;
-                }
-                let last = c.next;
-                if first == last {
-                    return Err(Error::bad_file(path, "LAZ point data ended before the header's point count"));
-                }
-                let end_byte = c.starts[last - 1] + c.chunks[last - 1].byte_count;
-                c.compressed.resize((end_byte - c.starts[first]) as usize, 0);
-                c.file.seek(SeekFrom::Start(c.starts[first])).map_err(|e| Error::io(path, e))?;
-                c.file.read_exact(&mut c.compressed).map_err(|e| truncated(path, e))?;
-                self.raw.resize(points as usize * len, 0);
-                let (compressed, vlr, entries) = (&c.compressed, &c.vlr, &c.chunks[first..last]);
-                let raw = &mut self.raw;
-                let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                    laz::laszip::parallel::par_decompress(compressed, raw, vlr, entries)
-                }));
-                match r {
-                    Ok(Ok(())) => {}
-                    Ok(Err(e)) => {
-                        return Err(Error::bad_file(
-                            path,
-                            format!("LAZ chunks {}-{} of {} are damaged: {e}", first + 1, last, c.chunks.len()),
-                        ))
-                    }
-                    Err(_) => {
-                        return Err(Error::bad_file(
-                            path,
-                            format!(
-                                "LAZ chunks {}-{} of {} are damaged (decoder failed)",
-                                first + 1,
-                                last,
-                                c.chunks.len()
-                            ),
-                        ))
-                    }
-                }
-                self.undecoded = self.undecoded.saturating_sub(points);
-            }
+            Source::Chunks(_) => {}
         }
         Ok(())
     }
@@ -257,14 +223,7 @@ fn open_laz(
         return stream(path, file, vlr, data_start);
     }
     if count == 0 {
-        return Ok(Source::Chunks(LazChunks {
-            file,
-            vlr,
-            chunks: Vec::new(),
-            starts: Vec::new(),
-            next: 0,
-            compressed: Vec::new(),
-        }));
+        return Ok(chunk_source(path, file, vlr, info, format, Vec::new(), Vec::new()));
     }
     // Offset to the chunk table: first 8 bytes of the point data, or (when the writer could not
     // seek back) the last 8 bytes of the file, as LASzip does.
@@ -331,7 +290,28 @@ fn open_laz(
     if chunks.iter().any(|c| c.point_count > MAX_PARALLEL_CHUNK) {
         return stream(path, file, vlr, data_start);
     }
-    Ok(Source::Chunks(LazChunks { file, vlr, chunks, starts, next: 0, compressed: Vec::new() }))
+    Ok(chunk_source(path, file, vlr, info, format, chunks, starts))
+}
+
+fn chunk_source(
+    path: &Path,
+    file: File,
+    vlr: LazVlr,
+    info: &LasInfo,
+    format: &RecordFormat,
+    chunks: Vec<ChunkTableEntry>,
+    starts: Vec<u64>,
+) -> Source {
+    Source::Chunks(ChunkPipeline::new(ChunkLayout {
+        path: path.to_path_buf(),
+        file,
+        vlr,
+        chunks,
+        starts,
+        format: *format,
+        scale: info.scale,
+        offset: info.offset,
+    }))
 }
 
 fn stream(path: &Path, mut file: File, vlr: LazVlr, data_start: u64) -> Result<Source> {
@@ -353,22 +333,7 @@ pub fn read_all(path: &Path) -> Result<(LasInfo, PointBlock)> {
 
 /// Appends all columns of `b` to `all` (same layout).
 pub(crate) fn extend(all: &mut PointBlock, b: PointBlock) {
-    all.x.extend_from_slice(&b.x);
-    all.y.extend_from_slice(&b.y);
-    all.z.extend_from_slice(&b.z);
-    all.intensity.extend_from_slice(&b.intensity);
-    all.return_number.extend_from_slice(&b.return_number);
-    all.number_of_returns.extend_from_slice(&b.number_of_returns);
-    all.classification.extend_from_slice(&b.classification);
-    all.flags.extend_from_slice(&b.flags);
-    all.scan_angle.extend_from_slice(&b.scan_angle);
-    all.user_data.extend_from_slice(&b.user_data);
-    all.point_source_id.extend_from_slice(&b.point_source_id);
-    all.gps_time.extend_from_slice(&b.gps_time);
-    all.rgb.extend_from_slice(&b.rgb);
-    all.nir.extend_from_slice(&b.nir);
-    all.waveform.extend_from_slice(&b.waveform);
-    all.extra.extend_from_slice(&b.extra);
+    super::chunks::append_range(all, &b, 0, b.len());
 }
 
 /// The path a reader is reading.

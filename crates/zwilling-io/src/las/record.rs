@@ -95,69 +95,81 @@ fn u16_at(r: &[u8], o: usize) -> u16 {
 }
 
 /// Appends every record of `raw` (a whole number of records) to `out`.
+///
+/// Column by column: each column is one pass over the records with an exact-size iterator, so
+/// the loops have no per-point branches or capacity checks.
 pub fn parse_records(raw: &[u8], f: &RecordFormat, scale: &[f64; 3], offset: &[f64; 3], out: &mut PointBlock) {
     let n = raw.len() / f.len;
     reserve(out, n);
-    let [sx, sy, sz] = *scale;
-    let [ox, oy, oz] = *offset;
-    let ext = f.is_extended();
-    let eb = f.layout.extra_bytes;
-    for r in raw.chunks_exact(f.len) {
-        out.x.push(i32_at(r, 0) as f64 * sx + ox);
-        out.y.push(i32_at(r, 4) as f64 * sy + oy);
-        out.z.push(i32_at(r, 8) as f64 * sz + oz);
-        out.intensity.push(u16_at(r, 12));
-        if ext {
-            out.return_number.push(r[14] & 0x0F);
-            out.number_of_returns.push(r[14] >> 4);
-            let b = r[15];
-            let mut fl = b & 0x0F; // synthetic, key-point, withheld, overlap: same bits as `flag`
-            fl |= ((b >> 4) & 0x03) << flag::SCANNER_CHANNEL_SHIFT;
-            if b & 0x40 != 0 {
-                fl |= flag::SCAN_DIRECTION;
-            }
-            if b & 0x80 != 0 {
-                fl |= flag::EDGE_OF_FLIGHT_LINE;
-            }
-            out.flags.push(fl);
-            out.classification.push(r[16]);
-            out.user_data.push(r[17]);
-            out.scan_angle.push(i16::from_le_bytes([r[18], r[19]]) as f32 * 0.006);
-            out.point_source_id.push(u16_at(r, 20));
-        } else {
-            let b = r[14];
-            out.return_number.push(b & 0x07);
-            out.number_of_returns.push((b >> 3) & 0x07);
-            let c = r[15];
-            let mut fl = (c >> 5) & 0x07; // synthetic, key-point, withheld
-            if b & 0x40 != 0 {
-                fl |= flag::SCAN_DIRECTION;
-            }
-            if b & 0x80 != 0 {
-                fl |= flag::EDGE_OF_FLIGHT_LINE;
-            }
-            out.flags.push(fl);
-            out.classification.push(c & 0x1F);
-            out.scan_angle.push(r[16] as i8 as f32);
-            out.user_data.push(r[17]);
-            out.point_source_id.push(u16_at(r, 18));
-        }
-        if let Some(o) = f.gps {
-            out.gps_time.push(f64::from_le_bytes(r[o..o + 8].try_into().unwrap_or_default()));
-        }
-        if let Some(o) = f.rgb {
-            out.rgb.push([u16_at(r, o), u16_at(r, o + 2), u16_at(r, o + 4)]);
-        }
-        if let Some(o) = f.nir {
-            out.nir.push(u16_at(r, o));
-        }
-        if let Some(o) = f.wave {
-            out.waveform.push(r[o..o + 29].try_into().unwrap_or([0; 29]));
-        }
-        if eb > 0 {
+    let recs = raw[..n * f.len].chunks_exact(f.len);
+    for (k, col) in [&mut out.x, &mut out.y, &mut out.z].into_iter().enumerate() {
+        let (s, o) = (scale[k], offset[k]);
+        col.extend(recs.clone().map(|r| i32_at(r, 4 * k) as f64 * s + o));
+    }
+    out.intensity.extend(recs.clone().map(|r| u16_at(r, 12)));
+    if f.is_extended() {
+        out.return_number.extend(recs.clone().map(|r| r[14] & 0x0F));
+        out.number_of_returns.extend(recs.clone().map(|r| r[14] >> 4));
+        out.flags.extend(recs.clone().map(|r| extended_flags(r[15])));
+        out.classification.extend(recs.clone().map(|r| r[16]));
+        out.user_data.extend(recs.clone().map(|r| r[17]));
+        out.scan_angle.extend(recs.clone().map(|r| i16::from_le_bytes([r[18], r[19]]) as f32 * 0.006));
+        out.point_source_id.extend(recs.clone().map(|r| u16_at(r, 20)));
+    } else {
+        out.return_number.extend(recs.clone().map(|r| r[14] & 0x07));
+        out.number_of_returns.extend(recs.clone().map(|r| (r[14] >> 3) & 0x07));
+        out.flags.extend(recs.clone().map(|r| legacy_flags(r[14], r[15])));
+        out.classification.extend(recs.clone().map(|r| r[15] & 0x1F));
+        out.scan_angle.extend(recs.clone().map(|r| r[16] as i8 as f32));
+        out.user_data.extend(recs.clone().map(|r| r[17]));
+        out.point_source_id.extend(recs.clone().map(|r| u16_at(r, 18)));
+    }
+    if let Some(o) = f.gps {
+        out.gps_time.extend(recs.clone().map(|r| f64::from_le_bytes(r[o..o + 8].try_into().unwrap_or_default())));
+    }
+    if let Some(o) = f.rgb {
+        out.rgb.extend(recs.clone().map(|r| [u16_at(r, o), u16_at(r, o + 2), u16_at(r, o + 4)]));
+    }
+    if let Some(o) = f.nir {
+        out.nir.extend(recs.clone().map(|r| u16_at(r, o)));
+    }
+    if let Some(o) = f.wave {
+        out.waveform.extend(recs.clone().map(|r| r[o..o + 29].try_into().unwrap_or([0; 29])));
+    }
+    if f.layout.extra_bytes > 0 {
+        for r in recs {
             out.extra.extend_from_slice(&r[f.base_len..]);
         }
     }
+}
+
+/// [`flag`] bits from the flags byte of formats 6–10: synthetic, key-point, withheld, overlap
+/// (bits 0–3, the same bits as `flag`), scanner channel (4–5), scan direction (6), edge (7).
+#[inline(always)]
+fn extended_flags(b: u8) -> u8 {
+    let mut fl = b & 0x0F;
+    fl |= ((b >> 4) & 0x03) << flag::SCANNER_CHANNEL_SHIFT;
+    if b & 0x40 != 0 {
+        fl |= flag::SCAN_DIRECTION;
+    }
+    if b & 0x80 != 0 {
+        fl |= flag::EDGE_OF_FLIGHT_LINE;
+    }
+    fl
+}
+
+/// [`flag`] bits of formats 0–5: scan direction and edge from the return byte (bits 6, 7),
+/// synthetic, key-point and withheld from the classification byte (bits 5–7).
+#[inline(always)]
+fn legacy_flags(returns: u8, class: u8) -> u8 {
+    let mut fl = (class >> 5) & 0x07;
+    if returns & 0x40 != 0 {
+        fl |= flag::SCAN_DIRECTION;
+    }
+    if returns & 0x80 != 0 {
+        fl |= flag::EDGE_OF_FLIGHT_LINE;
+    }
+    fl
 }
 
 fn reserve(out: &mut PointBlock, n: usize) {

@@ -243,11 +243,14 @@ impl LasWriter {
             _ => PathBuf::from("."),
         };
         let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-        let tmp = tempfile::Builder::new()
-            .prefix(&format!(".{name}."))
-            .suffix(".part")
-            .tempfile_in(&dir)
-            .map_err(|e| Error::io(path, e))?;
+        let prefix = format!(".{name}.");
+        let mut builder = tempfile::Builder::new();
+        builder.prefix(&prefix).suffix(".part");
+        // Temporary files are private (0600) by default; the output is a normal file: 0666
+        // minus the umask, as `File::create` gives.
+        #[cfg(unix)]
+        builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666));
+        let tmp = builder.tempfile_in(&dir).map_err(|e| Error::io(path, e))?;
         let (file, temp) = tmp.into_parts();
         let mut w = BufWriter::with_capacity(1 << 20, file);
         w.write_all(&header.to_bytes()).map_err(|e| Error::io(path, e))?;
@@ -347,5 +350,33 @@ impl LasWriter {
             temp.persist(&path).map_err(|e| io(e.error))?;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use zwilling_core::{class, PointLayout};
+
+    /// The finished file gets the permissions of any file the user creates (`File::create`:
+    /// 0666 minus the umask), not the private 0600 of a temporary file.
+    #[cfg(unix)]
+    #[test]
+    fn finished_files_have_normal_permissions() {
+        use std::os::unix::fs::PermissionsExt;
+        let d = tempfile::tempdir().unwrap();
+        let reference = d.path().join("reference");
+        File::create(&reference).unwrap();
+        let want = std::fs::metadata(&reference).unwrap().permissions().mode() & 0o777;
+        for name in ["out.las", "out.laz"] {
+            let path = d.path().join(name);
+            let mut block = PointBlock::with_capacity(PointLayout::for_format(6, 0).unwrap(), 1);
+            block.push_xyz(1.0, 2.0, 3.0, class::GROUND);
+            let mut w = LasWriter::create(&path, WriterOptions::default()).unwrap();
+            w.write_block(&block).unwrap();
+            w.finish().unwrap();
+            let got = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+            assert_eq!(got, want, "{name}: mode {got:o}, File::create gives {want:o}");
+        }
     }
 }

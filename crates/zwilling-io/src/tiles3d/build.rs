@@ -1,4 +1,5 @@
-//! The point-cloud tileset build: frame and cube, count pass, distribute pass, chunk builds, tileset.
+//! The point-cloud tileset build: frame and cube, one streaming pass (convert, count, bin), chunk
+//! builds, upper nodes, tileset.
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
@@ -11,9 +12,9 @@ use zwilling_tiles::lod::{build_subtree, select_upper, Cube, LodParams, NodeKey}
 use zwilling_tiles::tileset::{TileNode, Tileset};
 use zwilling_tiles::LocalFrame;
 
-use super::bins::{read_bin, BinPoint, BinWriter, RECORD};
+use super::bins::{read_segments, BinPoint, BinWriter, Segment, HAS_RGB, RECORD};
 use super::{write_atomic, TilesOptions, TilesReport, ToEcef, COUNT_LEVEL};
-use crate::las::LasReader;
+use crate::las::{LasInfo, LasReader};
 
 const BLOCK: usize = 1 << 20;
 
@@ -30,21 +31,31 @@ fn class_colour(c: u8) -> [u8; 4] {
     }
 }
 
-struct Source {
-    path: PathBuf,
-    /// RGB values use the full 16-bit range (else they are 8-bit values stored in 16 bits).
-    rgb16: bool,
+/// The 8-bit colour of a stored point: 16-bit LAS colours (a file with any value > 255) are
+/// scaled down, 8-bit ones kept, points without RGB coloured by class.
+fn point_colour(p: &BinPoint, rgb16: &[bool]) -> [u8; 4] {
+    if p.flags & HAS_RGB == 0 {
+        return class_colour(p.class);
+    }
+    let c = p.rgb;
+    if rgb16.get(p.source as usize).copied().unwrap_or(true) {
+        [(c[0] >> 8) as u8, (c[1] >> 8) as u8, (c[2] >> 8) as u8, 255]
+    } else {
+        [c[0] as u8, c[1] as u8, c[2] as u8, 255]
+    }
 }
 
 /// The state of a (possibly interrupted) run, compared on restart to decide what can be reused.
-fn state_json(inputs: &[PathBuf], opts: &TilesOptions, frame: &LocalFrame, cube: &Cube) -> Result<String> {
+fn state_json(inputs: &[LasInfo], opts: &TilesOptions, frame: &LocalFrame, cube: &Cube) -> Result<String> {
     let mut files = vec![];
-    for p in inputs {
+    for info in inputs {
+        let p = &info.path;
         let m = std::fs::metadata(p).map_err(|e| Error::io(p, e))?;
         let mtime = m.modified().ok().and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok()).map(|d| d.as_nanos());
         files.push(json!({"path": p.display().to_string(), "size": m.len(), "mtime": mtime.map(|t| t.to_string())}));
     }
     Ok(serde_json::to_string_pretty(&json!({
+        "format": 2,
         "inputs": files,
         "max_points_per_tile": opts.max_points_per_tile,
         "grid": opts.grid,
@@ -54,27 +65,6 @@ fn state_json(inputs: &[PathBuf], opts: &TilesOptions, frame: &LocalFrame, cube:
         "cube": [cube.min[0], cube.min[1], cube.min[2], cube.size],
     }))
     .expect("plain JSON"))
-}
-
-/// Streams every point of every input as (local position, colour, intensity, class), block by block.
-fn for_each_block(
-    sources: &[Source],
-    to_ecef: &ToEcef<'_>,
-    frame: &LocalFrame,
-    progress: &(dyn Fn(u64) + Sync),
-    mut f: impl FnMut(&PointBlock, &[[f64; 3]], &Source) -> Result<()>,
-) -> Result<()> {
-    let mut ecef = Vec::new();
-    for s in sources {
-        let mut r = LasReader::open(&s.path)?;
-        while let Some(block) = r.read_block(BLOCK)? {
-            to_ecef(&block, &mut ecef).map_err(|e| e.in_file(&s.path))?;
-            let local: Vec<[f64; 3]> = ecef.par_iter().map(|&p| frame.to_local(p)).collect();
-            f(&block, &local, s)?;
-            progress(block.len() as u64);
-        }
-    }
-    Ok(())
 }
 
 /// Chooses the local frame (at the data's centre) and the octree cube from the files' headers.
@@ -158,6 +148,7 @@ fn write_node(
     key: NodeKey,
     pts: &[[f64; 3]],
     attrs: &[BinPoint],
+    rgb16: &[bool],
     opts: &TilesOptions,
 ) -> Result<NodeMeta> {
     let mut lo = [f64::INFINITY; 3];
@@ -177,7 +168,7 @@ fn write_node(
             .map(|p| [(p[0] - centre[0]) as f32, (p[1] - centre[1]) as f32, (p[2] - centre[2]) as f32])
             .collect(),
         colors: if a.rgb {
-            attrs.iter().map(|b| b.rgba).collect()
+            attrs.iter().map(|b| point_colour(b, rgb16)).collect()
         } else {
             attrs.iter().map(|b| class_colour(b.class)).collect()
         },
@@ -189,12 +180,141 @@ fn write_node(
     Ok(NodeMeta { min: lo, max: hi, uri })
 }
 
+/// What the streaming pass leaves for the build: point counts per bin node (level
+/// [`COUNT_LEVEL`]) and which inputs hold 16-bit colours.
+struct Binned {
+    /// Points and spill-file segments per bin node.
+    bins: BTreeMap<NodeKey, (u64, Vec<Segment>)>,
+    rgb16: Vec<bool>,
+}
+
+/// The streaming pass: every point is read once, converted to ECEF and the local frame, counted
+/// and appended to the bin of its level-[`COUNT_LEVEL`] node.
+fn stream_to_bins(
+    infos: &[LasInfo],
+    to_ecef: &ToEcef<'_>,
+    frame: &LocalFrame,
+    cube: &Cube,
+    bins_dir: &Path,
+    progress: &(dyn Fn(u64) + Sync),
+) -> Result<Binned> {
+    let mut bins: BTreeMap<NodeKey, u64> = BTreeMap::new();
+    let mut max_rgb = vec![0u16; infos.len()];
+    let mut bw = BinWriter::new(bins_dir, 128 << 20)?;
+    let mut ecef = Vec::new();
+    let mut recs: Vec<(NodeKey, BinPoint)> = Vec::new();
+    for (si, info) in infos.iter().enumerate() {
+        let source = u16::try_from(si).map_err(|_| Error::invalid("at most 65536 input files per tileset"))?;
+        let mut r = LasReader::open(&info.path)?;
+        while let Some(block) = r.read_block(BLOCK)? {
+            to_ecef(&block, &mut ecef).map_err(|e| e.in_file(&info.path))?;
+            let has_rgb = block.rgb.len() == block.len();
+            ecef.par_iter()
+                .enumerate()
+                .map(|(i, &e)| {
+                    let p = frame.to_local(e);
+                    let key = NodeKey::containing(cube, COUNT_LEVEL, p);
+                    let (min, _) = key.bounds(cube);
+                    let bp = BinPoint {
+                        rel: [(p[0] - min[0]) as f32, (p[1] - min[1]) as f32, (p[2] - min[2]) as f32],
+                        rgb: if has_rgb { block.rgb[i] } else { [0; 3] },
+                        intensity: block.intensity[i],
+                        class: block.classification[i],
+                        flags: if has_rgb { HAS_RGB } else { 0 },
+                        source,
+                    };
+                    (key, bp)
+                })
+                .collect_into_vec(&mut recs);
+            if has_rgb {
+                let m = block.rgb.par_iter().map(|c| c[0].max(c[1]).max(c[2])).max().unwrap_or(0);
+                max_rgb[si] = max_rgb[si].max(m);
+            }
+            // Consecutive points mostly share a node: look the node up once per run.
+            let mut i = 0;
+            while i < recs.len() {
+                let key = recs[i].0;
+                let mut j = i + 1;
+                while j < recs.len() && recs[j].0 == key {
+                    j += 1;
+                }
+                let buf = bw.buffer(key);
+                recs[i..j].iter().for_each(|(_, bp)| bp.encode(buf));
+                *bins.entry(key).or_default() += (j - i) as u64;
+                bw.added((j - i) * RECORD)?;
+                i = j;
+            }
+            progress(block.len() as u64);
+        }
+    }
+    bw.flush()?;
+    let mut segments = std::mem::take(&mut bw.segments);
+    let bins = bins.into_iter().map(|(k, c)| (k, (c, segments.remove(&k).unwrap_or_default()))).collect();
+    Ok(Binned { bins, rgb16: max_rgb.iter().map(|&m| m > 255).collect() })
+}
+
+fn plan_json(b: &Binned) -> String {
+    json!({
+        "bins": b.bins.iter().map(|(k, (c, segs))| {
+            let s: Vec<_> = segs.iter().map(|s| json!([s.spill, s.offset, s.len])).collect();
+            json!([k.level, k.x, k.y, k.z, c, s])
+        }).collect::<Vec<_>>(),
+        "rgb16": b.rgb16,
+    })
+    .to_string()
+}
+
+fn parse_plan(path: &Path, text: &str) -> Result<Binned> {
+    let bad = || Error::bad_file(path, "damaged bin plan");
+    let v: serde_json::Value = serde_json::from_str(text).map_err(|_| bad())?;
+    let mut bins = BTreeMap::new();
+    for c in v["bins"].as_array().ok_or_else(bad)? {
+        let g = |i: usize| c.get(i).and_then(|x| x.as_u64()).ok_or_else(bad);
+        let mut segs = vec![];
+        for s in c.get(5).and_then(|s| s.as_array()).ok_or_else(bad)? {
+            let h = |i: usize| s.get(i).and_then(|x| x.as_u64()).ok_or_else(bad);
+            segs.push(Segment { spill: h(0)? as u32, offset: h(1)?, len: h(2)? });
+        }
+        bins.insert(NodeKey { level: g(0)? as u8, x: g(1)? as u32, y: g(2)? as u32, z: g(3)? as u32 }, (g(4)?, segs));
+    }
+    let rgb16: Result<Vec<bool>> =
+        v["rgb16"].as_array().ok_or_else(bad)?.iter().map(|b| b.as_bool().ok_or_else(bad)).collect();
+    Ok(Binned { bins, rgb16: rgb16? })
+}
+
+/// The shallowest level (≤ `cap`) whose nodes all hold at most `chunk_points` points.
+fn chunk_level(bins: &BTreeMap<NodeKey, (u64, Vec<Segment>)>, cap: u8, chunk_points: u64) -> u8 {
+    for l in 0..=cap {
+        let mut agg: HashMap<NodeKey, u64> = HashMap::new();
+        for (k, (c, _)) in bins {
+            *agg.entry(k.ancestor(l)).or_default() += c;
+        }
+        if agg.values().all(|&c| c <= chunk_points) {
+            return l;
+        }
+    }
+    cap
+}
+
 /// Builds an octree 3D Tiles 1.1 point tileset from LAS/LAZ `inputs` into `out` (which gets
 /// `tileset.json` and `tiles/*.glb`). `to_ecef` converts the inputs' coordinates; `progress`
-/// receives the number of points handled (twice per point: count and distribute passes).
+/// receives the number of points handled (twice per point: streaming pass and chunk build).
 /// An interrupted run with the same inputs and options resumes with the chunks not yet built.
 pub fn write_point_tileset(
     inputs: &[PathBuf],
+    out: &Path,
+    to_ecef: &ToEcef<'_>,
+    opts: &TilesOptions,
+    progress: &(dyn Fn(u64) + Sync),
+) -> Result<TilesReport> {
+    let infos = inputs.iter().map(|p| LasReader::open(p).map(|r| r.info().clone())).collect::<Result<Vec<_>>>()?;
+    write_point_tileset_from(&infos, out, to_ecef, opts, progress)
+}
+
+/// [`write_point_tileset`] for inputs whose headers the caller has already read (each file's
+/// header is then read once more only to stream its points).
+pub fn write_point_tileset_from(
+    inputs: &[LasInfo],
     out: &Path,
     to_ecef: &ToEcef<'_>,
     opts: &TilesOptions,
@@ -211,14 +331,7 @@ pub fn write_point_tileset(
     for d in [&tiles_dir, &state] {
         std::fs::create_dir_all(d).map_err(|e| Error::io(d, e))?;
     }
-    // Headers: bounds for the frame, and a check that every input opens.
-    let mut bounds = vec![];
-    let mut sources = vec![];
-    for p in inputs {
-        let r = LasReader::open(p)?;
-        bounds.push(r.info().bounds);
-        sources.push(Source { path: p.clone(), rgb16: true });
-    }
+    let bounds: Vec<Bounds3> = inputs.iter().map(|i| i.bounds).collect();
     let (frame, cube) = frame_and_cube(&bounds, to_ecef)?;
     let state_text = state_json(inputs, opts, &frame, &cube)?;
     let state_file = state.join("state.json");
@@ -229,87 +342,27 @@ pub fn write_point_tileset(
         write_atomic(&state_file, state_text.as_bytes())?;
     }
     let bins_dir = state.join("bins");
-    let plan_file = state.join("chunks.json");
+    let plan_file = state.join("bins.json");
     let level_cap = opts.grid.trailing_zeros().min(COUNT_LEVEL as u32) as u8;
 
-    // Passes 1 and 2 (skipped when an earlier run finished them).
-    let (chunk_level, chunks): Plan = match std::fs::read_to_string(&plan_file) {
+    // The streaming pass (skipped when an earlier run finished it).
+    let binned = match std::fs::read_to_string(&plan_file) {
         Ok(text) if resumable => parse_plan(&plan_file, &text)?,
         _ => {
-            let mut counts: HashMap<NodeKey, u64> = HashMap::new();
-            let mut max_rgb = vec![0u16; sources.len()];
-            let index: HashMap<PathBuf, usize> = sources.iter().enumerate().map(|(i, s)| (s.path.clone(), i)).collect();
-            for_each_block(&sources, to_ecef, &frame, progress, |block, local, s| {
-                // Consecutive points mostly share a node: count runs, not points, in the map.
-                let mut run: Option<(NodeKey, u64)> = None;
-                for p in local {
-                    let k = NodeKey::containing(&cube, COUNT_LEVEL, *p);
-                    match &mut run {
-                        Some((rk, n)) if *rk == k => *n += 1,
-                        _ => {
-                            if let Some((rk, n)) = run.take() {
-                                *counts.entry(rk).or_default() += n;
-                            }
-                            run = Some((k, 1));
-                        }
-                    }
-                }
-                if let Some((rk, n)) = run {
-                    *counts.entry(rk).or_default() += n;
-                }
-                let m = block.rgb.iter().flat_map(|c| c.iter()).copied().max().unwrap_or(0);
-                let i = index[&s.path];
-                max_rgb[i] = max_rgb[i].max(m);
-                Ok(())
-            })?;
-            for (s, m) in sources.iter_mut().zip(&max_rgb) {
-                s.rgb16 = *m > 255;
-            }
-            let mut chunk_level = level_cap;
-            for l in 0..=level_cap {
-                let mut agg: HashMap<NodeKey, u64> = HashMap::new();
-                for (k, c) in &counts {
-                    *agg.entry(k.ancestor(l)).or_default() += c;
-                }
-                if agg.values().all(|&c| c <= opts.chunk_points) {
-                    chunk_level = l;
-                    break;
-                }
-            }
-            let mut chunk_counts: BTreeMap<NodeKey, u64> = BTreeMap::new();
-            for (k, c) in &counts {
-                *chunk_counts.entry(k.ancestor(chunk_level)).or_default() += c;
-            }
-            let mut bw = BinWriter::new(&bins_dir, 128 << 20)?;
-            for_each_block(&sources, to_ecef, &frame, progress, |block, local, s| {
-                for (i, p) in local.iter().enumerate() {
-                    let key = NodeKey::containing(&cube, chunk_level, *p);
-                    let (min, _) = key.bounds(&cube);
-                    let rgba = match block.rgb.get(i) {
-                        Some(c) if s.rgb16 => [(c[0] >> 8) as u8, (c[1] >> 8) as u8, (c[2] >> 8) as u8, 255],
-                        Some(c) => [c[0] as u8, c[1] as u8, c[2] as u8, 255],
-                        None => class_colour(block.classification[i]),
-                    };
-                    let bp = BinPoint {
-                        rel: [(p[0] - min[0]) as f32, (p[1] - min[1]) as f32, (p[2] - min[2]) as f32],
-                        rgba,
-                        intensity: block.intensity[i],
-                        class: block.classification[i],
-                    };
-                    bw.push(key, &bp)?;
-                }
-                Ok(())
-            })?;
-            bw.flush()?;
-            let chunks: Vec<(NodeKey, u64)> = chunk_counts.into_iter().collect();
-            let plan = json!({
-                "chunk_level": chunk_level,
-                "chunks": chunks.iter().map(|(k, c)| json!([k.level, k.x, k.y, k.z, c])).collect::<Vec<_>>(),
-            });
-            write_atomic(&plan_file, plan.to_string().as_bytes())?;
-            (chunk_level, chunks)
+            let b = stream_to_bins(inputs, to_ecef, &frame, &cube, &bins_dir, progress)?;
+            write_atomic(&plan_file, plan_json(&b).as_bytes())?;
+            b
         }
     };
+    let chunk_level = chunk_level(&binned.bins, level_cap, opts.chunk_points);
+    let mut chunk_bins: BTreeMap<NodeKey, (Vec<NodeKey>, u64)> = BTreeMap::new();
+    for (k, (c, _)) in &binned.bins {
+        let e = chunk_bins.entry(k.ancestor(chunk_level)).or_default();
+        e.0.push(*k);
+        e.1 += c;
+    }
+    let chunks: Vec<(NodeKey, (Vec<NodeKey>, u64))> = chunk_bins.into_iter().collect();
+    let rgb16 = &binned.rgb16;
     let params = LodParams { max_points_per_tile: opts.max_points_per_tile, grid: opts.grid };
     let upper_dir = state.join("upper");
     std::fs::create_dir_all(&upper_dir).map_err(|e| Error::io(&upper_dir, e))?;
@@ -317,35 +370,54 @@ pub fn write_point_tileset(
     std::fs::create_dir_all(&done_dir).map_err(|e| Error::io(&done_dir, e))?;
     let single = chunks.len() == 1 && chunk_level == 0;
 
-    // Pass 3: chunks in parallel.
+    // Chunks in parallel.
     let built: Vec<Result<bool>> = chunks
         .par_iter()
-        .map(|(ck, _)| -> Result<bool> {
+        .map(|(ck, (bin_keys, count))| -> Result<bool> {
             let marker = done_dir.join(format!("{}.json", ck.name()));
             if marker.exists() {
+                progress(*count);
                 return Ok(false);
             }
-            let recs = read_bin(&bins_dir, ck)?;
-            let (cmin, _) = ck.bounds(&cube);
-            let pts: Vec<[f64; 3]> = recs
-                .iter()
-                .map(|r| [cmin[0] + r.rel[0] as f64, cmin[1] + r.rel[1] as f64, cmin[2] + r.rel[2] as f64])
-                .collect();
+            let mut recs = Vec::with_capacity(*count as usize);
+            let mut pts: Vec<[f64; 3]> = Vec::with_capacity(*count as usize);
+            for bk in bin_keys {
+                let part = read_segments(&bins_dir, &binned.bins[bk].1)?;
+                let (bmin, _) = bk.bounds(&cube);
+                pts.extend(
+                    part.iter()
+                        .map(|r| [bmin[0] + r.rel[0] as f64, bmin[1] + r.rel[1] as f64, bmin[2] + r.rel[2] as f64]),
+                );
+                recs.extend(part);
+            }
             let idx: Vec<u32> = (0..pts.len() as u32).collect();
             let (ups, rest) = if single { (vec![], idx) } else { select_upper(&pts, &cube, *ck, idx, &params) };
-            for (uk, sel) in &ups {
-                let mut bytes = Vec::with_capacity(sel.len() * RECORD);
-                sel.iter().for_each(|&i| recs[i as usize].encode(&mut bytes));
-                write_atomic(&upper_dir.join(format!("{}_{}.bin", ck.name(), uk.level)), &bytes)?;
+            // The chunk's selections for the upper levels, in one file: per level 0..chunk_level a
+            // u64 record count, then the records (positions relative to the chunk corner).
+            if !ups.is_empty() {
+                let (cmin, _) = ck.bounds(&cube);
+                let mut bytes = vec![];
+                for level in 0..chunk_level {
+                    let sel: &[u32] =
+                        ups.iter().find(|(k, _)| k.level == level).map(|(_, v)| v.as_slice()).unwrap_or(&[]);
+                    bytes.extend_from_slice(&(sel.len() as u64).to_le_bytes());
+                    for &i in sel {
+                        let p = pts[i as usize];
+                        let rel = [(p[0] - cmin[0]) as f32, (p[1] - cmin[1]) as f32, (p[2] - cmin[2]) as f32];
+                        BinPoint { rel, ..recs[i as usize] }.encode(&mut bytes);
+                    }
+                }
+                write_atomic(&upper_dir.join(format!("{}.bin", ck.name())), &bytes)?;
             }
             let nodes = build_subtree(&pts, &cube, *ck, rest, &params);
             let mut metas = Vec::with_capacity(nodes.len());
             for (k, sel) in nodes {
                 let p: Vec<[f64; 3]> = sel.iter().map(|&i| pts[i as usize]).collect();
                 let a: Vec<BinPoint> = sel.iter().map(|&i| recs[i as usize]).collect();
-                metas.push((k, write_node(&tiles_dir, k, &p, &a, opts)?));
+                metas.push((k, write_node(&tiles_dir, k, &p, &a, rgb16, opts)?));
             }
             write_atomic(&marker, node_meta_json(&metas).as_bytes())?;
+            progress(*count);
             Ok(true)
         })
         .collect();
@@ -354,34 +426,45 @@ pub fn write_point_tileset(
         chunks_built += b? as usize;
     }
 
-    // Upper nodes: gather every chunk's selections, in chunk order.
     let mut metas: BTreeMap<NodeKey, NodeMeta> = BTreeMap::new();
     for (ck, _) in &chunks {
         for (k, m) in parse_node_meta(&done_dir.join(format!("{}.json", ck.name())))? {
             metas.insert(k, m);
         }
     }
-    let mut upper: BTreeMap<NodeKey, (Vec<[f64; 3]>, Vec<BinPoint>)> = BTreeMap::new();
+    // Upper nodes, one at a time per worker: each gathers its chunks' selections in chunk order.
+    let mut upper: BTreeMap<NodeKey, Vec<NodeKey>> = BTreeMap::new();
     for (ck, _) in &chunks {
-        let (cmin, _) = ck.bounds(&cube);
         for level in 0..chunk_level {
-            let path = upper_dir.join(format!("{}_{}.bin", ck.name(), level));
-            if !path.exists() {
-                continue;
-            }
-            let bytes = std::fs::read(&path).map_err(|e| Error::io(&path, e))?;
-            let e = upper.entry(ck.ancestor(level)).or_default();
-            for r in bytes.chunks_exact(RECORD).map(BinPoint::decode) {
-                e.0.push([cmin[0] + r.rel[0] as f64, cmin[1] + r.rel[1] as f64, cmin[2] + r.rel[2] as f64]);
-                e.1.push(r);
-            }
+            upper.entry(ck.ancestor(level)).or_default().push(*ck);
         }
     }
-    let upper_metas: Vec<Result<(NodeKey, NodeMeta)>> =
-        upper.par_iter().map(|(k, (p, a))| Ok((*k, write_node(&tiles_dir, *k, p, a, opts)?))).collect();
+    let upper_metas: Vec<Result<Option<(NodeKey, NodeMeta)>>> = upper
+        .par_iter()
+        .map(|(k, cks)| {
+            let (mut pts, mut attrs) = (vec![], vec![]);
+            for ck in cks {
+                let path = upper_dir.join(format!("{}.bin", ck.name()));
+                if !path.exists() {
+                    continue;
+                }
+                let (cmin, _) = ck.bounds(&cube);
+                let records = upper_records(&path, k.level)?;
+                for r in records.chunks_exact(RECORD).map(BinPoint::decode) {
+                    pts.push([cmin[0] + r.rel[0] as f64, cmin[1] + r.rel[1] as f64, cmin[2] + r.rel[2] as f64]);
+                    attrs.push(r);
+                }
+            }
+            if pts.is_empty() {
+                return Ok(None);
+            }
+            Ok(Some((*k, write_node(&tiles_dir, *k, &pts, &attrs, rgb16, opts)?)))
+        })
+        .collect();
     for m in upper_metas {
-        let (k, m) = m?;
-        metas.insert(k, m);
+        if let Some((k, m)) = m? {
+            metas.insert(k, m);
+        }
     }
 
     // The hierarchy.
@@ -394,7 +477,7 @@ pub fn write_point_tileset(
         }
     }
     let root = tree(&NodeKey::ROOT, &metas, &present, spacing0);
-    let total: u64 = chunks.iter().map(|(_, c)| c).sum();
+    let total: u64 = chunks.iter().map(|(_, (_, c))| c).sum();
     let mut extras = opts.extras.clone();
     extras["points"] = json!(total);
     let ts = Tileset { root, transform: frame.transform(), refine: "ADD", extras };
@@ -405,19 +488,26 @@ pub fn write_point_tileset(
     Ok(TilesReport { points: total, tiles: n_tiles, depth, chunks_built, chunks: chunks.len(), tileset })
 }
 
-/// Chunk level and the chunks with their point counts.
-type Plan = (u8, Vec<(NodeKey, u64)>);
-
-fn parse_plan(path: &Path, text: &str) -> Result<Plan> {
-    let bad = || Error::bad_file(path, "damaged chunk plan");
-    let v: serde_json::Value = serde_json::from_str(text).map_err(|_| bad())?;
-    let level = v["chunk_level"].as_u64().ok_or_else(bad)? as u8;
-    let mut chunks = vec![];
-    for c in v["chunks"].as_array().ok_or_else(bad)? {
-        let g = |i: usize| c.get(i).and_then(|x| x.as_u64()).ok_or_else(bad);
-        chunks.push((NodeKey { level: g(0)? as u8, x: g(1)? as u32, y: g(2)? as u32, z: g(3)? as u32 }, g(4)?));
+/// The records of `level` in a chunk's upper-level file.
+fn upper_records(path: &Path, level: u8) -> Result<Vec<u8>> {
+    use std::io::{Read, Seek, SeekFrom};
+    let bad = || Error::bad_file(path, "damaged upper-level file (interrupted run?)");
+    let mut f = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+    let mut pos = 0u64;
+    for l in 0..=level {
+        let mut n = [0u8; 8];
+        f.read_exact(&mut n).map_err(|_| bad())?;
+        let len = u64::from_le_bytes(n) * RECORD as u64;
+        pos += 8;
+        if l == level {
+            let mut out = vec![0u8; len as usize];
+            f.read_exact(&mut out).map_err(|_| bad())?;
+            return Ok(out);
+        }
+        pos += len;
+        f.seek(SeekFrom::Start(pos)).map_err(|e| Error::io(path, e))?;
     }
-    Ok((level, chunks))
+    Err(bad())
 }
 
 /// The tile tree below `key`: nodes with content plus empty connecting nodes where needed.

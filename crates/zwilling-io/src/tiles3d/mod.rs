@@ -1,20 +1,24 @@
 //! Out-of-core 3D Tiles writer for point clouds (and terrain meshes, see [`terrain`]).
 //!
-//! Two streaming passes over the input, then parallel tile building, with memory bounded by the
+//! One streaming pass over the input, then parallel tile building, with memory bounded by the
 //! chunk size, never by the number of points:
-//! 1. **Count**: every point is converted to ECEF and to the tileset's local east-north-up frame
-//!    and counted per octree node of level [`COUNT_LEVEL`].
-//! 2. **Distribute**: the shallowest octree level whose nodes hold at most `chunk_points` points
-//!    becomes the chunk level; every point is appended to its chunk's bin file on disk (20-byte
-//!    records: float32 position relative to the chunk corner, RGBA, intensity, class).
+//! 1. **Stream**: every point is read once (LAZ decoded on all cores), converted to ECEF and to the
+//!    tileset's local east-north-up frame, counted per octree node of level [`COUNT_LEVEL`] and
+//!    appended to that node's bin file on disk (24-byte records: float32 position relative to the
+//!    node corner, RGB as stored, intensity, class, source file).
+//! 2. **Chunks**: the shallowest octree level whose nodes hold at most `chunk_points` points
+//!    becomes the chunk level; a chunk is the concatenation of its level-[`COUNT_LEVEL`] bins in
+//!    key order.
 //! 3. **Build** (rayon, one chunk at a time per worker): the chunk's share of the levels above it
 //!    is selected inside the chunk ([`zwilling_tiles::lod::select_upper`]), its own subtree is
 //!    built ([`zwilling_tiles::lod::build_subtree`]) and written as GLB tiles. A finished chunk
 //!    leaves a marker, so a stopped run resumes where it stopped.
-//! 4. The upper nodes are written and `tileset.json` last, atomically.
+//! 4. The upper nodes are written one by one (each gathers its chunks' selections) and
+//!    `tileset.json` last, atomically.
 //!
 //! The result is the same bytes at any thread count: the input order decides which point a
-//! lattice cell keeps, chunks are independent, and upper nodes gather chunks in key order.
+//! lattice cell keeps, bins are appended in input order by one thread, chunks are independent, and
+//! upper nodes gather chunks in key order.
 
 mod bins;
 mod build;
@@ -24,7 +28,7 @@ use std::path::{Path, PathBuf};
 
 use zwilling_core::{Error, PointBlock, Result};
 
-pub use build::write_point_tileset;
+pub use build::{write_point_tileset, write_point_tileset_from};
 
 /// Level at which pass 1 counts points (chunks are chosen at this level or above).
 pub const COUNT_LEVEL: u8 = 7;

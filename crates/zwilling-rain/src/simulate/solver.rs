@@ -16,6 +16,92 @@ fn implicit_friction(b: f32, a: f32) -> f32 {
     2.0 * b / (1.0 + (1.0 + 4.0 * a * b.abs()).sqrt())
 }
 
+/// `h^(−7/3)` for `h > 0` without `cbrt` or a division: `y ≈ h^(−1/3)` from the bit pattern
+/// (the exponent divided by −3, as in the fast inverse square root), refined by three Newton steps
+/// `y ← y (4 − h y³) / 3` (quadratic convergence: 3 % → 1e-3 → 1e-6 → f32 round-off), then
+/// `y⁷`. The friction term `a = g Δt n² / h_f^{7/3}` needs it on every wet face, and libm's
+/// `cbrtf` plus a division cost more than the whole rest of the face update.
+#[inline(always)]
+pub(super) fn pow_minus_7_3(h: f32) -> f32 {
+    let mut y = f32::from_bits(0x54a2_fa8c_u32.wrapping_sub(h.to_bits() / 3));
+    for _ in 0..3 {
+        y = y * (4.0 - h * y * y * y) * (1.0 / 3.0);
+    }
+    let y2 = y * y;
+    let y4 = y2 * y2;
+    y4 * y2 * y
+}
+
+/// The D8 direction index (0 E, 1 NE, … 7 SE) nearest to the vector `(x east, y north)`:
+/// `round(atan2(y, x) / 45°) mod 8` by comparisons with tan 22.5° = √2 − 1 instead of `atan2`
+/// (identical except exactly on the 22.5° sector borders).
+#[inline]
+pub(super) fn octant(x: f32, y: f32) -> usize {
+    const T: f32 = std::f32::consts::SQRT_2 - 1.0;
+    let (ax, ay) = (x.abs(), y.abs());
+    if ay <= T * ax {
+        if x >= 0.0 {
+            0
+        } else {
+            4
+        }
+    } else if ax <= T * ay {
+        if y > 0.0 {
+            2
+        } else {
+            6
+        }
+    } else {
+        match (x > 0.0, y > 0.0) {
+            (true, true) => 1,
+            (false, true) => 3,
+            (false, false) => 5,
+            (true, false) => 7,
+        }
+    }
+}
+
+/// Constants of one face-discharge update.
+#[derive(Clone, Copy)]
+struct FaceConsts {
+    /// Depth threshold of wet faces.
+    thr: f32,
+    /// θ.
+    theta: f32,
+    /// (1 − θ) / 2.
+    side: f32,
+    /// g Δt.
+    gdt: f32,
+    /// 1 / Δx across the face.
+    inv_dx: f32,
+    /// Δx / (4 Δt): a face takes at most a quarter of its upwind cell's water.
+    lim: f32,
+}
+
+/// New discharge (per unit width, positive from cell `a` to cell `b`) on the face between them:
+/// θ-weighted old discharge (`old`, `sides` = sum of the two parallel neighbours' old values),
+/// water-surface gradient, implicit Manning friction, the quarter-volume limit; zero where the
+/// face is dry (`h_f ≤ thr`) or a cell is inactive. Written without branches so the row loops
+/// vectorise; the dry case computes with `h_f = thr` and is masked at the end.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+fn face_discharge(k: FaceConsts, za: f32, zb: f32, da: f64, db: f64, both: bool, old: f32, sides: f32, n2: f32) -> f32 {
+    // water surfaces in f64: a lake at rest stays exactly at rest
+    let (ea, eb) = (za as f64 + da, zb as f64 + db);
+    let hf = (ea.max(eb) - za.max(zb) as f64) as f32;
+    let wet = both & (hf > k.thr);
+    let hs = hf.max(k.thr);
+    let qa = k.theta * old + k.side * sides;
+    let grad = (eb - ea) as f32 * k.inv_dx;
+    let q = implicit_friction(qa - k.gdt * hs * grad, k.gdt * n2 * pow_minus_7_3(hs));
+    let q = q.min((da as f32).max(0.0) * k.lim).max(-(db as f32).max(0.0) * k.lim);
+    if wet {
+        q
+    } else {
+        0.0
+    }
+}
+
 /// Mutable per-row slices of the depth update: row, depth, max depth, max speed, time of max,
 /// direction at peak, Green-Ampt infiltrated depth.
 type RowState<'a> =
@@ -177,6 +263,25 @@ impl Simulation {
         &self.depth
     }
 
+    /// Bytes held by the per-cell state (terrain, mask, depth, face discharges, Manning, infiltration,
+    /// maxima), the memory the solver needs per DEM cell.
+    pub fn state_bytes(&self) -> usize {
+        fn b<T>(v: &[T]) -> usize {
+            std::mem::size_of_val(v)
+        }
+        b(&self.z)
+            + b(&self.active)
+            + b(&self.depth)
+            + b(&self.qx)
+            + b(&self.qy)
+            + b(&self.n2)
+            + b(&self.infiltrated)
+            + b(&self.hmax)
+            + b(&self.vmax)
+            + b(&self.tmax)
+            + b(&self.dir_peak)
+    }
+
     /// Largest face discharge magnitude (m²/s) on the grid.
     pub fn max_abs_discharge(&self) -> f64 {
         self.qx.iter().chain(&self.qy).fold(0.0f64, |a, &q| a.max(q.abs() as f64))
@@ -289,31 +394,33 @@ impl Simulation {
         let (z, d, act) = (&self.z, &self.depth, &self.active);
         let n2s = &self.n2;
         let uniform = n2s.len() == 1;
-        self.qx.par_chunks_mut(w + 1).enumerate().for_each(|(r, row)| {
-            let base = r * w;
-            let mut old_prev = row[0];
-            row[0] = west[r];
-            for f in 1..w {
-                let (l, rr) = (base + f - 1, base + f);
-                let old = row[f];
-                let old_next = row[f + 1];
-                let (hl, hr) = (d[l] as f32, d[rr] as f32);
-                // water surfaces in f64: a lake at rest stays exactly at rest
-                let (el, er) = (z[l] as f64 + d[l], z[rr] as f64 + d[rr]);
-                let hf = (el.max(er) - z[l].max(z[rr]) as f64) as f32;
-                let mut q = 0.0;
-                if hf > thr && act[l] & act[rr] == 1 {
-                    let n2 = if uniform { n2s[0] } else { 0.5 * (n2s[l] + n2s[rr]) };
-                    let qa = theta * old + (1.0 - theta) * 0.5 * (old_prev + old_next);
-                    let grad = (er - el) as f32 * inv_dx;
-                    q = implicit_friction(qa - gdt * hf * grad, gdt * n2 / (hf * hf * hf.cbrt()));
-                    q = q.min(hl.max(0.0) * lim).max(-hr.max(0.0) * lim);
+        let k = FaceConsts { thr, theta, side: (1.0 - theta) * 0.5, gdt, inv_dx, lim };
+        let n2_uniform = vec![n2s[0]; if uniform { w } else { 0 }];
+        self.qx.par_chunks_mut(w + 1).enumerate().for_each_init(
+            || vec![0.0f32; w + 1],
+            |old, (r, row)| {
+                old.copy_from_slice(row);
+                let base = r * w;
+                let m = w - 1;
+                let (zl, zr) = (&z[base..base + m], &z[base + 1..base + w]);
+                let (dl, dr) = (&d[base..base + m], &d[base + 1..base + w]);
+                let (al, ar) = (&act[base..base + m], &act[base + 1..base + w]);
+                let (nl, nr) = if uniform {
+                    (&n2_uniform[..m], &n2_uniform[1..])
+                } else {
+                    (&n2s[base..base + m], &n2s[base + 1..base + w])
+                };
+                let (op, oc, on) = (&old[..m], &old[1..w], &old[2..w + 1]);
+                let out = &mut row[1..w];
+                for f in 0..m {
+                    let n2 = 0.5 * (nl[f] + nr[f]);
+                    let both = (al[f] & ar[f]) == 1;
+                    out[f] = face_discharge(k, zl[f], zr[f], dl[f], dr[f], both, oc[f], op[f] + on[f], n2);
                 }
-                old_prev = old;
-                row[f] = q;
-            }
-            row[w] = east[r];
-        });
+                row[0] = west[r];
+                row[w] = east[r];
+            },
+        );
     }
 
     fn update_qy(&mut self, dt: f64) {
@@ -336,6 +443,8 @@ impl Simulation {
         let (z, d, act) = (&self.z, &self.depth, &self.active);
         let n2s = &self.n2;
         let uniform = n2s.len() == 1;
+        let k = FaceConsts { thr, theta, side: (1.0 - theta) * 0.5, gdt, inv_dx: inv_dy, lim };
+        let n2_uniform = vec![n2s[0]; if uniform { w } else { 0 }];
         self.qy.par_chunks_mut(w * Y_BLOCK).enumerate().for_each(|(b, chunk)| {
             let a = b * Y_BLOCK;
             let rows = chunk.len() / w;
@@ -355,21 +464,17 @@ impl Simulation {
                     };
                     let next_old: &[f32] = if lr + 1 < rows { &next_part[..w] } else { &halo[b].1 };
                     let (nb, sb) = ((fr - 1) * w, fr * w);
+                    let (zu, zs) = (&z[nb..nb + w], &z[sb..sb + w]);
+                    let (du, ds) = (&d[nb..nb + w], &d[sb..sb + w]);
+                    let (au, as_) = (&act[nb..nb + w], &act[sb..sb + w]);
+                    let (nu, ns) =
+                        if uniform { (&n2_uniform[..], &n2_uniform[..]) } else { (&n2s[nb..nb + w], &n2s[sb..sb + w]) };
+                    let (po, co, no) = (&prev_old[..w], &cur_old[..w], &next_old[..w]);
+                    let this = &mut this[..w];
                     for c in 0..w {
-                        let (u, s) = (nb + c, sb + c);
-                        let (hu, hs) = (d[u] as f32, d[s] as f32);
-                        let (eu, es) = (z[u] as f64 + d[u], z[s] as f64 + d[s]);
-                        let hf = (eu.max(es) - z[u].max(z[s]) as f64) as f32;
-                        let mut q = 0.0;
-                        if hf > thr && act[u] & act[s] == 1 {
-                            let n2 = if uniform { n2s[0] } else { 0.5 * (n2s[u] + n2s[s]) };
-                            let old = cur_old[c];
-                            let qa = theta * old + (1.0 - theta) * 0.5 * (prev_old[c] + next_old[c]);
-                            let b = qa - gdt * hf * (es - eu) as f32 * inv_dy;
-                            q = implicit_friction(b, gdt * n2 / (hf * hf * hf.cbrt()));
-                            q = q.min(hu.max(0.0) * lim).max(-hs.max(0.0) * lim);
-                        }
-                        this[c] = q;
+                        let n2 = 0.5 * (nu[c] + ns[c]);
+                        let both = (au[c] & as_[c]) == 1;
+                        this[c] = face_discharge(k, zu[c], zs[c], du[c], ds[c], both, co[c], po[c] + no[c], n2);
                     }
                 }
                 std::mem::swap(&mut prev_old, &mut cur_old);
@@ -447,21 +552,15 @@ impl Simulation {
                     dr[c] = d;
                     hmax_row = hmax_row.max(d);
                     if d > wet {
-                        let u = 0.5 * (qw + qe) / d as f32;
-                        let v = 0.5 * (qn + qs) / d as f32;
+                        let half_inv_d = 0.5 / d as f32;
+                        let u = (qw + qe) * half_inv_d;
+                        let v = (qn + qs) * half_inv_d;
                         let speed = (u * u + v * v).sqrt();
                         vm[c] = vm[c].max(speed);
                         if d as f32 > hm[c] {
                             hm[c] = d as f32;
                             tm[c] = t_new;
-                            dp[c] = if speed > 0.0 {
-                                // angle counter-clockwise from east; rows grow south so north = −v
-                                let a = (-v).atan2(u);
-                                let k = ((a / std::f32::consts::FRAC_PI_4).round() as i32).rem_euclid(8) as usize;
-                                ESRI_CODE[k]
-                            } else {
-                                0
-                            };
+                            dp[c] = if speed > 0.0 { ESRI_CODE[octant(u, -v)] } else { 0 };
                         }
                     } else if d as f32 > hm[c] {
                         hm[c] = d as f32;

@@ -1,17 +1,8 @@
 //! Checks of the 2D solver against analytic cases and published benchmarks.
 
 use super::*;
-use zwilling_core::{GeoTransform, Grid};
-
-fn grid(w: usize, h: usize, res: f64, f: impl Fn(usize, usize) -> f32) -> Grid<f32> {
-    let mut g = Grid::filled(w, h, GeoTransform::new(0.0, h as f64 * res, res), 0.0f32);
-    for r in 0..h {
-        for c in 0..w {
-            g.data[r * w + c] = f(c, r);
-        }
-    }
-    g
-}
+use crate::testdem::grid_res as grid;
+use zwilling_core::Grid;
 
 /// Bumpy terrain: a gentle slope to the south, sinusoidal bumps and a few pits.
 fn bumpy(w: usize, h: usize) -> Grid<f32> {
@@ -128,4 +119,30 @@ fn results_do_not_depend_on_thread_count() {
     let two = rayon::ThreadPoolBuilder::new().num_threads(3).build().unwrap().install(|| simulate(&dem, &cfg).unwrap());
     assert_eq!(one.max_depth.data, two.max_depth.data);
     assert_eq!(one.mass_balance, two.mass_balance);
+}
+
+#[test]
+fn fast_friction_power_matches_libm() {
+    // h^(−7/3) over the depths the solver meets (1 mm … 20 m), against f64 powf.
+    let mut h = 1e-3f32;
+    while h < 20.0 {
+        let exact = (h as f64).powf(-7.0 / 3.0);
+        let fast = super::solver::pow_minus_7_3(h) as f64;
+        assert!((fast - exact).abs() / exact < 2e-6, "h = {h}: {fast} vs {exact}");
+        h *= 1.01;
+    }
+}
+
+#[test]
+fn octant_matches_atan2() {
+    // Away from the 22.5° sector borders the comparison octant equals round(atan2 / 45°) mod 8.
+    for i in 0..3600 {
+        let a = (i as f32 * 0.1 + 0.05).to_radians();
+        let (x, y) = (2.5 * a.cos(), 2.5 * a.sin());
+        let expect = (((y.atan2(x)) / std::f32::consts::FRAC_PI_4).round() as i32).rem_euclid(8) as usize;
+        let border = ((i as f32 * 0.1 + 0.05 - 22.5) / 45.0).fract().abs();
+        if border > 1e-3 && border < 1.0 - 1e-3 {
+            assert_eq!(super::solver::octant(x, y), expect, "angle {}", i as f32 * 0.1 + 0.05);
+        }
+    }
 }

@@ -1,0 +1,289 @@
+//! Parallel decoding of LAZ chunks straight into point columns, in file order, with a bounded
+//! number of chunks in flight.
+//!
+//! LASzip compresses the points in independent chunks (Isenburg 2013, "LASzip: lossless
+//! compression of LiDAR data", PE&RS 79(2)); the chunk table gives each chunk's byte size and
+//! point count. Each chunk is one rayon task (`spawn_fifo`, so older chunks start first): it
+//! reads the chunk's compressed bytes with one positional read, decompresses them into a
+//! per-thread record buffer and parses the records into the columns of a chunk-sized
+//! [`PointBlock`] (no per-point objects). The consumer takes the chunks' blocks in file order and
+//! copies them into the blocks it hands out; emptied chunk blocks go back to a pool, so the
+//! steady state allocates nothing.
+//!
+//! At most `block / chunk + 2 × threads` chunks are in flight, so memory is bounded by the block
+//! size, never by the file size, while the workers decode the next block as the caller works on
+//! the current one. A caller that is itself a rayon worker helps with pending work while it
+//! waits, so reading inside a parallel loop cannot deadlock.
+
+use std::collections::VecDeque;
+use std::fs::File;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{channel, Receiver, RecvTimeoutError, TryRecvError};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use laz::laszip::ChunkTableEntry;
+use laz::LazVlr;
+use zwilling_core::{Error, PointBlock, Result};
+
+use super::record::{parse_records, RecordFormat};
+
+/// What every chunk task needs, shared between the reader and the tasks.
+struct Shared {
+    path: PathBuf,
+    file: File,
+    vlr: LazVlr,
+    chunks: Vec<ChunkTableEntry>,
+    /// Absolute file position of each chunk.
+    starts: Vec<u64>,
+    format: RecordFormat,
+    scale: [f64; 3],
+    offset: [f64; 3],
+    /// Set when the reader is dropped: queued tasks skip their work.
+    cancelled: AtomicBool,
+    /// Emptied chunk blocks for reuse.
+    pool: Mutex<Vec<PointBlock>>,
+}
+
+/// Decodes the chunks of one LAZ file in parallel and hands their points out in order.
+pub(crate) struct ChunkPipeline {
+    shared: Arc<Shared>,
+    next_submit: usize,
+    in_flight: VecDeque<(usize, Receiver<Result<PointBlock>>)>,
+    /// The chunk being handed out and how many of its points are gone.
+    current: Option<(PointBlock, usize)>,
+}
+
+/// Inputs of [`ChunkPipeline::new`].
+pub(crate) struct ChunkLayout {
+    pub path: PathBuf,
+    pub file: File,
+    pub vlr: LazVlr,
+    pub chunks: Vec<ChunkTableEntry>,
+    pub starts: Vec<u64>,
+    pub format: RecordFormat,
+    pub scale: [f64; 3],
+    pub offset: [f64; 3],
+}
+
+impl ChunkPipeline {
+    pub(crate) fn new(l: ChunkLayout) -> Self {
+        let shared = Shared {
+            path: l.path,
+            file: l.file,
+            vlr: l.vlr,
+            chunks: l.chunks,
+            starts: l.starts,
+            format: l.format,
+            scale: l.scale,
+            offset: l.offset,
+            cancelled: AtomicBool::new(false),
+            pool: Mutex::new(Vec::new()),
+        };
+        ChunkPipeline { shared: Arc::new(shared), next_submit: 0, in_flight: VecDeque::new(), current: None }
+    }
+
+    /// Appends up to `max - out.len()` points to `out`, in file order. Appends nothing only at the
+    /// end of the chunks.
+    pub(crate) fn fill(&mut self, out: &mut PointBlock, max: usize) -> Result<()> {
+        while out.len() < max {
+            let (block, pos) = match self.current.take() {
+                Some((b, p)) if p < b.len() => (b, p),
+                done => {
+                    if let Some((b, _)) = done {
+                        self.recycle(b);
+                    }
+                    match self.next_chunk(max)? {
+                        Some(b) => (b, 0),
+                        None => return Ok(()),
+                    }
+                }
+            };
+            let take = (max - out.len()).min(block.len() - pos);
+            append_range(out, &block, pos, take);
+            self.current = Some((block, pos + take));
+        }
+        Ok(())
+    }
+
+    /// The next chunk's points, waiting for its task; `None` after the last chunk.
+    fn next_chunk(&mut self, block_points: usize) -> Result<Option<PointBlock>> {
+        self.submit(block_points);
+        let Some((index, rx)) = self.in_flight.pop_front() else { return Ok(None) };
+        let got = wait(&rx);
+        self.submit(block_points);
+        match got {
+            Some(r) => r.map(Some),
+            None => Err(self.damaged(index, "decoder failed")),
+        }
+    }
+
+    /// Starts chunk tasks until the in-flight bound is reached.
+    fn submit(&mut self, block_points: usize) {
+        let s = &self.shared;
+        let threads = rayon::current_num_threads().max(1);
+        let typical = s.chunks.first().map_or(1, |c| c.point_count.max(1)) as usize;
+        let limit = (block_points / typical).clamp(1, 256) + 2 * threads;
+        while self.in_flight.len() < limit && self.next_submit < s.chunks.len() {
+            let index = self.next_submit;
+            self.next_submit += 1;
+            let (tx, rx) = channel();
+            let shared = Arc::clone(&self.shared);
+            rayon::spawn_fifo(move || {
+                if shared.cancelled.load(Ordering::Relaxed) {
+                    return;
+                }
+                let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| decode_chunk(&shared, index)));
+                let r = r.unwrap_or_else(|_| Err(damaged(&shared, index, "decoder failed")));
+                let _ = tx.send(r);
+            });
+            self.in_flight.push_back((index, rx));
+        }
+    }
+
+    fn recycle(&self, mut b: PointBlock) {
+        clear(&mut b);
+        if let Ok(mut pool) = self.shared.pool.lock() {
+            if pool.len() < 8 {
+                pool.push(b);
+            }
+        }
+    }
+
+    fn damaged(&self, index: usize, what: &str) -> Error {
+        damaged(&self.shared, index, what)
+    }
+}
+
+impl Drop for ChunkPipeline {
+    fn drop(&mut self) {
+        self.shared.cancelled.store(true, Ordering::Relaxed);
+    }
+}
+
+fn damaged(s: &Shared, index: usize, what: &str) -> Error {
+    Error::bad_file(&s.path, format!("LAZ chunk {} of {} is damaged: {what}", index + 1, s.chunks.len()))
+}
+
+/// Waits for a chunk task's result. A rayon worker runs other pending tasks meanwhile (its own
+/// chunk tasks may be queued behind it); any other thread simply blocks.
+fn wait(rx: &Receiver<Result<PointBlock>>) -> Option<Result<PointBlock>> {
+    if rayon::current_thread_index().is_none() {
+        return rx.recv().ok();
+    }
+    loop {
+        match rx.try_recv() {
+            Ok(r) => return Some(r),
+            Err(TryRecvError::Disconnected) => return None,
+            Err(TryRecvError::Empty) => {}
+        }
+        if rayon::yield_now() != Some(rayon::Yield::Executed) {
+            match rx.recv_timeout(Duration::from_micros(200)) {
+                Ok(r) => return Some(r),
+                Err(RecvTimeoutError::Disconnected) => return None,
+                Err(RecvTimeoutError::Timeout) => {}
+            }
+        }
+    }
+}
+
+thread_local! {
+    /// Per-thread compressed and decompressed record buffers.
+    static BUFFERS: std::cell::Cell<(Vec<u8>, Vec<u8>)> = const { std::cell::Cell::new((Vec::new(), Vec::new())) };
+}
+
+/// Reads, decompresses and parses chunk `index`.
+fn decode_chunk(s: &Shared, index: usize) -> Result<PointBlock> {
+    // Taken out of the thread-local (not borrowed), so that nested rayon work on this thread
+    // finds empty buffers instead of a borrowed cell.
+    let (mut compressed, mut raw) = BUFFERS.take();
+    let r = decode_into(s, index, &mut compressed, &mut raw);
+    BUFFERS.set((compressed, raw));
+    r
+}
+
+fn decode_into(s: &Shared, index: usize, compressed: &mut Vec<u8>, raw: &mut Vec<u8>) -> Result<PointBlock> {
+    let entry = s.chunks[index];
+    compressed.resize(entry.byte_count as usize, 0);
+    read_exact_at(&s.file, compressed, s.starts[index])
+        .map_err(|e| Error::bad_file(&s.path, format!("point data is truncated or damaged: {e}")))?;
+    raw.resize(entry.point_count as usize * s.format.len, 0);
+    laz::laszip::parallel::par_decompress(compressed, raw, &s.vlr, &[entry])
+        .map_err(|e| damaged(s, index, &e.to_string()))?;
+    let pooled = s.pool.lock().ok().and_then(|mut p| p.pop());
+    let mut block = pooled.unwrap_or_else(|| PointBlock::with_capacity(s.format.layout, entry.point_count as usize));
+    parse_records(raw, &s.format, &s.scale, &s.offset, &mut block);
+    Ok(block)
+}
+
+#[cfg(unix)]
+fn read_exact_at(file: &File, buf: &mut [u8], pos: u64) -> std::io::Result<()> {
+    std::os::unix::fs::FileExt::read_exact_at(file, buf, pos)
+}
+
+#[cfg(windows)]
+fn read_exact_at(file: &File, mut buf: &mut [u8], mut pos: u64) -> std::io::Result<()> {
+    use std::os::windows::fs::FileExt;
+    while !buf.is_empty() {
+        match file.seek_read(buf, pos)? {
+            0 => return Err(std::io::ErrorKind::UnexpectedEof.into()),
+            n => {
+                buf = &mut buf[n..];
+                pos += n as u64;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Empties every column, keeping the capacity.
+pub(crate) fn clear(b: &mut PointBlock) {
+    b.x.clear();
+    b.y.clear();
+    b.z.clear();
+    b.intensity.clear();
+    b.return_number.clear();
+    b.number_of_returns.clear();
+    b.classification.clear();
+    b.flags.clear();
+    b.scan_angle.clear();
+    b.user_data.clear();
+    b.point_source_id.clear();
+    b.gps_time.clear();
+    b.rgb.clear();
+    b.nir.clear();
+    b.waveform.clear();
+    b.extra.clear();
+}
+
+/// Appends points `from..from + n` of `b` to `out` (same layout), column by column.
+pub(crate) fn append_range(out: &mut PointBlock, b: &PointBlock, from: usize, n: usize) {
+    let r = from..from + n;
+    out.x.extend_from_slice(&b.x[r.clone()]);
+    out.y.extend_from_slice(&b.y[r.clone()]);
+    out.z.extend_from_slice(&b.z[r.clone()]);
+    out.intensity.extend_from_slice(&b.intensity[r.clone()]);
+    out.return_number.extend_from_slice(&b.return_number[r.clone()]);
+    out.number_of_returns.extend_from_slice(&b.number_of_returns[r.clone()]);
+    out.classification.extend_from_slice(&b.classification[r.clone()]);
+    out.flags.extend_from_slice(&b.flags[r.clone()]);
+    out.scan_angle.extend_from_slice(&b.scan_angle[r.clone()]);
+    out.user_data.extend_from_slice(&b.user_data[r.clone()]);
+    out.point_source_id.extend_from_slice(&b.point_source_id[r.clone()]);
+    let l = b.layout;
+    if l.gps_time {
+        out.gps_time.extend_from_slice(&b.gps_time[r.clone()]);
+    }
+    if l.rgb {
+        out.rgb.extend_from_slice(&b.rgb[r.clone()]);
+    }
+    if l.nir {
+        out.nir.extend_from_slice(&b.nir[r.clone()]);
+    }
+    if l.waveform {
+        out.waveform.extend_from_slice(&b.waveform[r.clone()]);
+    }
+    let eb = l.extra_bytes;
+    out.extra.extend_from_slice(&b.extra[from * eb..(from + n) * eb]);
+}
