@@ -33,7 +33,45 @@ use zwilling_core::Grid;
 pub use crate::neighbours::NO_DIRECTION;
 use crate::neighbours::{distance, ESRI_CODE};
 
-const FLAT: u8 = 254;
+/// Working direction code of a cell with no lower neighbour that does not drain off the grid; flats are
+/// resolved to real directions before [`flow_directions_d8`] returns.
+pub const FLAT: u8 = 254;
+
+/// The D8 choice for one cell of elevation `zi`: the neighbour `k` of steepest descent
+/// `(zi − z_k) · inv[k % 2]` (first of equal slopes in the fixed neighbour order), [`FLAT`] when no
+/// neighbour is lower, or [`NO_DIRECTION`] for a flat cell that drains off the grid (`on_edge`) or
+/// into NoData. `neighbour(k)` gives neighbour k's elevation, `None` outside the grid; `inv` holds
+/// the reciprocal cardinal and diagonal distances. Shared with the tile-parallel D8 of
+/// `zwilling-tiled`, which must choose exactly as this does.
+#[inline]
+pub fn steepest_descent(
+    zi: f32,
+    on_edge: bool,
+    inv: &[f32; 2],
+    is_nodata: impl Fn(f32) -> bool,
+    neighbour: impl Fn(usize) -> Option<f32>,
+) -> u8 {
+    let mut best = 0.0f32;
+    let mut best_k = FLAT;
+    let mut outlet = on_edge;
+    for k in 0..8 {
+        let Some(zj) = neighbour(k) else { continue };
+        if is_nodata(zj) {
+            outlet = true;
+            continue;
+        }
+        let s = (zi - zj) * inv[k % 2];
+        if s > best {
+            best = s;
+            best_k = k as u8;
+        }
+    }
+    if best_k == FLAT && outlet {
+        NO_DIRECTION
+    } else {
+        best_k
+    }
+}
 
 /// D8 direction index (0 E … 7 SE, see [`crate::neighbours`]) of every cell, or [`NO_DIRECTION`]
 /// for NoData, outlets and undrained pits.
@@ -50,33 +88,15 @@ pub fn flow_directions_d8(dem: &Grid<f32>) -> Grid<u8> {
             if nd(zi) {
                 continue;
             }
-            let mut best = 0.0f32;
-            let mut best_k = FLAT;
             let edge = r == 0 || c == 0 || r + 1 == h || c + 1 == w;
-            let mut outlet = edge;
             let i = r * w + c;
-            for k in 0..8 {
-                let j = if !edge {
-                    (i as isize + off[k]) as usize
-                } else {
-                    let (cc, rr) = (c as isize + DCOL[k], r as isize + DROW[k]);
-                    if cc < 0 || rr < 0 || cc >= w as isize || rr >= h as isize {
-                        continue;
-                    }
-                    rr as usize * w + cc as usize
-                };
-                let zj = z[j];
-                if nd(zj) {
-                    outlet = true;
-                    continue;
+            *d = steepest_descent(zi, edge, &inv, nd, |k| {
+                if !edge {
+                    return Some(z[(i as isize + off[k]) as usize]);
                 }
-                let s = (zi - zj) * inv[k % 2];
-                if s > best {
-                    best = s;
-                    best_k = k as u8;
-                }
-            }
-            *d = if best_k == FLAT && outlet { NO_DIRECTION } else { best_k };
+                let (cc, rr) = (c as isize + DCOL[k], r as isize + DROW[k]);
+                (cc >= 0 && rr >= 0 && cc < w as isize && rr < h as isize).then(|| z[rr as usize * w + cc as usize])
+            });
         }
     });
     resolve_flats(dem, &mut dir);

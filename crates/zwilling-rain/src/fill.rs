@@ -36,9 +36,10 @@ use zwilling_core::{Error, Grid, Result};
 
 use crate::neighbours::{DCOL, DROW};
 
-/// Maps an f32 to a u32 whose unsigned order equals the float's total order.
+/// Maps an f32 to a u32 whose unsigned order equals the float's total order (the priority key of
+/// Priority-Flood here and in the tile-parallel fill of `zwilling-tiled`).
 #[inline]
-pub(crate) fn order_key(v: f32) -> u32 {
+pub fn order_key(v: f32) -> u32 {
     let b = v.to_bits();
     if b & 0x8000_0000 != 0 {
         !b

@@ -31,11 +31,11 @@ use std::collections::{HashMap, VecDeque};
 
 use serde::{Deserialize, Serialize};
 use zwilling_core::{Error, Result};
+use zwilling_rain::d8::{steepest_descent, FLAT};
 use zwilling_rain::neighbours::{distance, DCOL, DROW, NO_DIRECTION};
 
 use crate::layout::{is_nodata, TileLayout};
 
-const FLAT: u8 = 254;
 /// Marker, in the tile directions of step 1, for cells of open flats (set in step 3).
 pub const OPEN_FLAT: u8 = 253;
 
@@ -102,26 +102,17 @@ pub fn directions_tile_pass(
         if is_nodata(zi, nodata) {
             continue;
         }
-        let mut best = 0.0f32;
-        let mut best_k = FLAT;
-        let mut outlet = r == 0 || c == 0 || r + 1 == gh || c + 1 == gw;
-        for k in 0..8 {
-            let (cc, rr) = (c + DCOL[k], r + DROW[k]);
-            if cc < 0 || rr < 0 || cc >= gw || rr >= gh {
-                continue;
-            }
-            let zj = zw(cc, rr);
-            if is_nodata(zj, nodata) {
-                outlet = true;
-                continue;
-            }
-            let s = (zi - zj) * inv[k % 2];
-            if s > best {
-                best = s;
-                best_k = k as u8;
-            }
-        }
-        dir[li] = if best_k == FLAT && outlet { NO_DIRECTION } else { best_k };
+        let on_edge = r == 0 || c == 0 || r + 1 == gh || c + 1 == gw;
+        dir[li] = steepest_descent(
+            zi,
+            on_edge,
+            &inv,
+            |v| is_nodata(v, nodata),
+            |k| {
+                let (cc, rr) = (c + DCOL[k], r + DROW[k]);
+                (cc >= 0 && rr >= 0 && cc < gw && rr < gh).then(|| zw(cc, rr))
+            },
+        );
     }
     let (tc, tr) = (t.cols as isize, t.rows as isize);
     let nb = |li: usize, k: usize| -> Option<usize> {

@@ -41,6 +41,7 @@ use std::collections::{BTreeMap, BinaryHeap, HashMap, VecDeque};
 
 use serde::{Deserialize, Serialize};
 use zwilling_core::{Error, Result};
+use zwilling_rain::fill::order_key;
 use zwilling_rain::neighbours::{DCOL, DROW};
 
 use crate::layout::{is_nodata, TileLayout, TileRect};
@@ -91,17 +92,6 @@ pub struct TileSpill {
     pub tile: usize,
     /// Spill elevation per local label (−∞ for label 0).
     pub spill: Vec<f32>,
-}
-
-/// Maps an f32 to a u32 whose unsigned order equals the float's total order.
-#[inline]
-pub(crate) fn order_key(v: f32) -> u32 {
-    let b = v.to_bits();
-    if b & 0x8000_0000 != 0 {
-        !b
-    } else {
-        b | 0x8000_0000
-    }
 }
 
 /// The result of one tile's Priority-Flood.
