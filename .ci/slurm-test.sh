@@ -1,81 +1,130 @@
 #!/usr/bin/env bash
-# Slurm executor, tested for real: a one-node Slurm cluster on localhost (Debian slurm-wlm + munge),
-# the pipeline on the synthetic scene with the tile-parallel hydrology on 4 × 2 = 8 tiles,
+# Slurm executor, tested for real: a private one-node Slurm cluster on localhost (Debian slurm-wlm +
+# munge; its own munged socket, config, ports and state, so a system Slurm is neither used nor
+# touched), the pipeline on the synthetic scene with the tile-parallel hydrology on 4 × 2 = 8 tiles:
 #  1. run locally and with --executor slurm: every product must be byte-identical;
 #  2. the tiled hydrology must equal `zwilling rain fill` / `rain flow` on the whole DTM (bytes);
-#  3. a second Slurm submission with one array task cancelled midway through the chain (scancel JOB_TASK):
-#     the job stops, `zwilling status` shows the gap, `--retry-failed` resubmits only what is
-#     missing and the products again equal the local run.
-# Runs as root (CI). Usage: .ci/slurm-test.sh [work dir]   (ZWILLING=path/to/binary to skip the build)
+#  3. a second Slurm submission; while its chain runs, array task 5 of the hydro/fill-final stage
+#     is cancelled (scancel JOB_5): the chain stops, `zwilling status` lists the failed task with
+#     its log, `--retry-failed` resubmits only what is missing and the products equal the local run.
+# Runs as root (CI), from any clone; can run repeatedly; stops the daemons it started on exit.
+# Usage: .ci/slurm-test.sh [work dir]   (ZWILLING=path/to/binary to skip the build;
+#        ZW_SLURM_PORTS="6817 6818" to choose the slurmctld/slurmd ports)
+# Also: .ci/slurm-test.sh cluster-up    starts only the cluster, leaves it running and prints
+#       `export SLURM_CONF=…` (for benches/compare/slurm_overhead.sh);
+#       .ci/slurm-test.sh cluster-down  stops it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 start=$(date +%s)
-step() { echo; echo "=== slurm: $* ($(( $(date +%s) - start )) s)"; }
+step() { echo >&2; echo "=== slurm: $* ($(( $(date +%s) - start )) s)" >&2; }
 fail() { echo "slurm-test FAILED: $*" >&2; exit 1; }
+[ "$(id -u)" = 0 ] || fail "run as root (the test starts munged, slurmctld and slurmd)"
 
-step "packages (slurm-wlm, munge)"
-if ! command -v slurmctld >/dev/null 2>&1 || ! command -v munged >/dev/null 2>&1; then
-  apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq slurm-wlm munge >/dev/null
-fi
-sbatch --version
+C=/tmp/zw-slurm-cluster  # daemon state; fixed so that a run killed before its cleanup is found
+stop_daemons() {       # stops what an earlier or this run started (pid files below $C only)
+  for pidfile in "$C/slurmd.pid" "$C/slurmctld.pid" "$C/munge/munged.pid"; do
+    [ -s "$pidfile" ] || continue
+    pid=$(cat "$pidfile")
+    comm=$(cat "/proc/$pid/comm" 2>/dev/null || true)
+    case "$comm" in slurmd|slurmctld|munged) ;; *) rm -f "$pidfile"; continue ;; esac
+    kill "$pid" 2>/dev/null || true
+    for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -9 "$pid" 2>/dev/null || true
+    rm -f "$pidfile"
+  done
+}
 
+start_cluster() {
+  step "packages (slurm-wlm, munge)"
+  if ! command -v slurmctld >/dev/null 2>&1 || ! command -v slurmd >/dev/null 2>&1 \
+    || ! command -v munged >/dev/null 2>&1 || ! command -v sbatch >/dev/null 2>&1; then
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq slurm-wlm munge >/dev/null
+  fi
+  dpkg-query -W -f '${Package} ${Version}\n' slurmctld slurmd slurm-client munge
+
+  step "one-node cluster on localhost"
+  stop_daemons
+  rm -rf "$C"
+  mkdir -p "$C/munge" "$C/state" "$C/spool" "$C/log"
+  chmod 755 "$C" "$C/munge"
+  host=$(hostname -s)
+  read -r ctld_port slurmd_port <<< "${ZW_SLURM_PORTS:-16817 16818}"
+  for p in $ctld_port $slurmd_port; do
+    if (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
+      fail "port $p is in use (another Slurm?): set ZW_SLURM_PORTS=\"CTLD SLURMD\""
+    fi
+  done
+  # munged with its own key and socket.
+  dd if=/dev/urandom bs=1 count=1024 of="$C/munge/munge.key" 2>/dev/null
+  chmod 400 "$C/munge/munge.key"
+  /usr/sbin/munged --force --socket="$C/munge/munge.sock" --key-file="$C/munge/munge.key" \
+    --log-file="$C/munge/munged.log" --pid-file="$C/munge/munged.pid" --seed-file="$C/munge/munged.seed"
+  cat > "$C/slurm.conf" <<CONF
+ClusterName=zwci
+SlurmctldHost=$host(127.0.0.1)
+SlurmctldPort=$ctld_port
+SlurmdPort=$slurmd_port
+SlurmUser=root
+SlurmdUser=root
+AuthType=auth/munge
+CredType=cred/munge
+AuthInfo=socket=$C/munge/munge.sock
+StateSaveLocation=$C/state
+SlurmdSpoolDir=$C/spool
+SlurmctldPidFile=$C/slurmctld.pid
+SlurmdPidFile=$C/slurmd.pid
+SlurmctldLogFile=$C/log/slurmctld.log
+SlurmdLogFile=$C/log/slurmd.log
+ProctrackType=proctrack/linuxproc
+TaskPlugin=task/none
+MpiDefault=none
+JobAcctGatherType=jobacct_gather/none
+AccountingStorageType=accounting_storage/none
+JobCompType=jobcomp/none
+SchedulerType=sched/backfill
+SchedulerParameters=sched_min_interval=100000
+SelectType=select/cons_tres
+SelectTypeParameters=CR_CPU
+ReturnToService=2
+MinJobAge=3600
+NodeName=$host NodeAddr=127.0.0.1 CPUs=$(nproc) State=UNKNOWN
+PartitionName=ci Nodes=$host Default=YES MaxTime=INFINITE State=UP
+CONF
+  export SLURM_CONF=$C/slurm.conf
+  slurmctld
+  slurmd
+  for _ in $(seq 60); do
+    sinfo -h -o %T 2>/dev/null | grep -qE '^(idle|mixed|allocated)' && break
+    sleep 1
+  done
+  sinfo
+  sinfo -h -o %T | grep -qE '^(idle|mixed|allocated)' || { tail -n 20 "$C"/log/*.log; fail "the node did not come up"; }
+  sbatch --version
+}
+
+case "${1:-}" in
+  cluster-up) start_cluster >&2; echo "export SLURM_CONF=$C/slurm.conf"; exit 0 ;;
+  cluster-down) stop_daemons; exit 0 ;;
+esac
+trap 'stop_daemons' EXIT
+start_cluster
+
+# ---------------------------------------------------------------------------------------------
 step "zwilling binary"
 if [ -z "${ZWILLING:-}" ]; then
   cargo build --release -q
   ZWILLING=$PWD/target/release/zwilling
 fi
 ZWILLING=$(readlink -f "$ZWILLING")
+[ -x "$ZWILLING" ] || fail "no zwilling binary at $ZWILLING"
 W=$(readlink -f "${1:-$(mktemp -d /tmp/zw-slurm.XXXXXX)}")
 mkdir -p "$W"
-echo "work dir $W"
+echo "binary $ZWILLING, work dir $W"
 
-step "one-node cluster on localhost"
-host=$(hostname -s)
-cpus=$(nproc)
-mkdir -p /etc/slurm /var/spool/slurmctld /var/spool/slurmd /var/log/slurm /run/munge
-cat > /etc/slurm/slurm.conf <<CONF
-ClusterName=zwci
-SlurmctldHost=$host
-SlurmUser=root
-SlurmdUser=root
-AuthType=auth/munge
-StateSaveLocation=/var/spool/slurmctld
-SlurmdSpoolDir=/var/spool/slurmd
-SlurmctldPidFile=/run/slurmctld.pid
-SlurmdPidFile=/run/slurmd.pid
-SlurmctldLogFile=/var/log/slurm/slurmctld.log
-SlurmdLogFile=/var/log/slurm/slurmd.log
-ProctrackType=proctrack/linuxproc
-TaskPlugin=task/none
-JobAcctGatherType=jobacct_gather/none
-AccountingStorageType=accounting_storage/none
-JobCompType=jobcomp/none
-SchedulerType=sched/backfill
-SelectType=select/cons_tres
-SelectTypeParameters=CR_CPU
-ReturnToService=2
-MpiDefault=none
-MinJobAge=3600
-NodeName=$host CPUs=$cpus State=UNKNOWN
-PartitionName=ci Nodes=$host Default=YES MaxTime=INFINITE State=UP
-CONF
-[ -s /etc/munge/munge.key ] || { dd if=/dev/urandom bs=1 count=1024 of=/etc/munge/munge.key 2>/dev/null; }
-chown munge:munge /etc/munge/munge.key /run/munge /var/lib/munge /var/log/munge 2>/dev/null || true
-chmod 400 /etc/munge/munge.key
-pgrep -x munged >/dev/null || runuser -u munge -- /usr/sbin/munged
-pgrep -x slurmctld >/dev/null || slurmctld
-pgrep -x slurmd >/dev/null || slurmd
-for _ in $(seq 60); do
-  sinfo -h -o %T 2>/dev/null | grep -qE '^(idle|mixed|allocated)' && break
-  scontrol update nodename="$host" state=resume >/dev/null 2>&1 || true
-  sleep 1
-done
-sinfo
-sinfo -h -o %T | grep -qE '^(idle|mixed|allocated)' || { tail -20 /var/log/slurm/*.log; fail "the node did not come up"; }
-
+# ---------------------------------------------------------------------------------------------
 step "synthetic scene and pipelines"
-[ -f "$W/scene/scene.laz" ] || "$ZWILLING" -q synth -o "$W/scene" --no-images
+[ -f "$W/scene/scene.laz" ] || "$ZWILLING" -q synth -o "$W/scene" --no-images --length 120
 pipeline() { # $1 = output folder
   cat <<TOML
 [input]
@@ -88,26 +137,29 @@ res = 0.5
 products = ["dtm", "dsm"]
 TOML
 }
-pipeline "$W/local" > "$W/local.toml"
-pipeline "$W/slurm" > "$W/slurm.toml"
-pipeline "$W/retry" > "$W/retry.toml"
-rm -rf "$W/local" "$W/slurm" "$W/retry"
+for run in local slurm retry; do
+  pipeline "$W/$run" > "$W/$run.toml"
+  rm -rf "${W:?}/$run"
+done
 TILES=4x2
+secs() { echo "$(( $(date +%s%N) / 1000000 ))"; }
 
 step "local run"
-t0=$(date +%s.%N)
+t0=$(secs)
 "$ZWILLING" -q run "$W/local.toml" --hydro-tiles $TILES
-t1=$(date +%s.%N)
-echo "local: $(echo "$t1 - $t0" | bc) s"
+t1=$(secs)
+echo "local: $(( t1 - t0 )) ms"
+"$ZWILLING" -q run "$W/local.toml" --check --hydro-tiles $TILES | awk '{print $1}' | paste -sd' ' | fold -w 110
 
 step "slurm run (job arrays, one task per tile)"
 "$ZWILLING" run "$W/slurm.toml" --executor slurm --hydro-tiles $TILES --cpus-per-task 1 --time 10:00 --wait
-t2=$(date +%s.%N)
-echo "slurm: $(echo "$t2 - $t1" | bc) s"
+t2=$(secs)
+echo "slurm: $(( t2 - t1 )) ms"
 "$ZWILLING" status "$W/slurm"
 
 compare() { # $1 = output folder
   for f in ground/scene.laz rasters/dtm.tif rasters/dsm.tif hydro/filled.tif hydro/d8.tif hydro/accumulation.tif; do
+    [ -f "$1/$f" ] || fail "$1/$f is missing"
     cmp "$W/local/$f" "$1/$f" || fail "$1/$f differs from the local run"
   done
   echo "$1: 6 products byte-identical to the local run"
@@ -123,23 +175,38 @@ cmp "$W/ref-acc.tif" "$W/slurm/hydro/accumulation.tif" || fail "tiled accumulati
 cmp "$W/ref-d8.tif" "$W/slurm/hydro/d8.tif" || fail "tiled D8 differs from rain flow"
 echo "tiled fill, D8 and accumulation on 8 tiles byte-identical to the single-machine run"
 
-step "kill one array task midway, then --retry-failed"
+# ---------------------------------------------------------------------------------------------
+step "cancel one array task midway, then --retry-failed"
 "$ZWILLING" run "$W/retry.toml" --executor slurm --hydro-tiles $TILES --cpus-per-task 1
-ids=$(python3 -c "import json,sys; print(' '.join(j['job_id'] for j in json.load(open(sys.argv[1]))))" "$W/retry/.slurm/jobs.json")
-# Array task 5 of the fill-final stage is cancelled while the chain runs (it waits on its
-# dependency at that moment, so the test does not depend on timing; Slurm records it CANCELLED
-# exactly like a task killed while running, and afterok can then never be met).
-job=$(python3 -c "import json,sys; print([j['job_id'] for j in json.load(open(sys.argv[1])) if j['stage']=='hydro/fill-final'][0])" "$W/retry/.slurm/jobs.json")
+jobs_json="$W/retry/.slurm/jobs.json"
+stage_job() { python3 -c "import json,sys; print([j['job_id'] for j in json.load(open(sys.argv[1])) if j['stage']==sys.argv[2]][0])" "$jobs_json" "$1"; }
+ids=$(python3 -c "import json,sys; print(','.join(j['job_id'] for j in json.load(open(sys.argv[1]))))" "$jobs_json")
+job=$(stage_job hydro/fill-final)
 victim="${job}_5"
+# Midway: once the chain has reached the tile-parallel hydrology (the fill-pass array runs or has
+# run), array task 5 of fill-final (pending on its dependency, or already running) is cancelled.
+# A running task ends CANCELLED; a pending one leaves its array without a Slurm record, which
+# `zwilling status` reports as CANCELLED. Either way the array's afterok can never be met.
+fill_pass=$(stage_job hydro/fill-pass)
+for _ in $(seq 600); do
+  squeue -h -j "$fill_pass" -t RUNNING -o %i | grep -q . && break
+  squeue -h -j "$fill_pass" -o %i | grep -q . || break  # already ended
+  sleep 0.2
+done
+squeue -h -j "$job" -o '%i %T %r' | head -n 3
 scancel "$victim"
 echo "cancelled array task $victim"
-for _ in $(seq 300); do  # the chain stops: later jobs wait on a dependency that can never be met
-  squeue -h -o '%T %r' -j "${ids// /,}" | grep -qvE 'PENDING DependencyNeverSatisfied' || break
+# The chain stops: the next array waits on a dependency that can never be met, the ones after it
+# on that one; `zwilling status` counts them as blocked and nothing as queued or running.
+for _ in $(seq 300); do
+  "$ZWILLING" status "$W/retry" | grep -q ', 0 queued or running$' && break
   sleep 1
 done
-squeue -j "${ids// /,}" || true
-"$ZWILLING" status "$W/retry"
-if [ -f "$W/retry/hydro/filled.tif" ]; then fail "the chain went on after a cancelled task"; fi
+squeue -j "$ids" | head -n 12 || true
+status=$("$ZWILLING" status "$W/retry")
+echo "$status"
+echo "$status" | grep -q "hydro/fill-final/5 .*CANCELLED" || fail "status does not list the cancelled task"
+[ ! -f "$W/retry/hydro/filled.tif" ] || fail "the chain went on after a cancelled task"
 "$ZWILLING" run "$W/retry.toml" --executor slurm --hydro-tiles $TILES --cpus-per-task 1 --retry-failed --wait
 "$ZWILLING" status "$W/retry"
 compare "$W/retry"

@@ -23,7 +23,8 @@ fn pipeline(dir: &Path, survey: &Path, out: &str) -> PathBuf {
     let p = dir.join(format!("{out}.toml"));
     let text = format!(
         "[input]\nclouds = ['{s}/scene.laz']\ntrajectory = '{s}/trajectory.csv'\n[output]\ndir = '{out}'\n\
-         [ground]\n[grid]\nres = 1.0\nproducts = ['dtm', 'dsm']\n[road]\n[rain]\nrain = '30mm/10min'\n[tiles]\nmax_points_per_tile = 20000\n[report]\n",
+         [ground]\n[grid]\nres = 1.0\nproducts = ['dtm', 'dsm', 'intensity']\n[cracks]\n[road]\n[rain]\nrain = '30mm/10min'\n\
+         [tiles]\nmax_points_per_tile = 20000\n[report]\n",
         s = survey.display()
     );
     std::fs::write(&p, text).unwrap();
@@ -64,6 +65,19 @@ fn resume_kill_and_determinism() {
     let first = run_json(&a, &["--threads", "1"]);
     assert!(statuses(&first).iter().all(|s| s == "done"), "{first}");
     assert!(dir.path().join("a/report.html").exists());
+    // The terrain mesh coloured by the rain result sits next to the point tileset, and the road
+    // markings come from the intensity ortho (no images given, so [cracks] finds markings only).
+    let ids: Vec<&str> = first["steps"].as_array().unwrap().iter().map(|s| s["id"].as_str().unwrap()).collect();
+    for id in ["cracks/markings", "tiles/points", "tiles/terrain"] {
+        assert!(ids.contains(&id), "{id} not run: {ids:?}");
+    }
+    assert!(!ids.contains(&"cracks/detect"), "{ids:?}");
+    let terrain: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("a/terrain/tileset.json")).unwrap()).unwrap();
+    assert_eq!(terrain["asset"]["version"], "1.1", "{terrain}");
+    let markings: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("a/cracks/markings.geojson")).unwrap()).unwrap();
+    assert_eq!(markings["type"], "FeatureCollection");
     let second = run_json(&a, &["--threads", "1"]);
     assert!(statuses(&second).iter().all(|s| s == "skipped"), "{second}");
 

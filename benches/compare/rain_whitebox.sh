@@ -3,6 +3,10 @@
 # synthetic 1 m DEM (SIDE x SIDE cells, default 5000 x 5000 = 25 M), in the same run; prints
 # cells/s of both and the ratios, plus CPU time (user+sys) and peak RSS of each tool's process.
 # Needs system python3 with GDAL + numpy (writes the DEM) and network access to PyPI once.
+# Like with like: "D8 accumulation from pointer" times accumulation alone on both sides (a D8
+# pointer grid already in memory -> f64 cell counts); "directions + accumulation" includes the
+# direction computation on both sides (whitebox on its flat-gradient fill, ours on the exactly
+# flat fill with flats resolved by BFS).
 # Usage: benches/compare/rain_whitebox.sh [SIDE] [REPS]
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd); root=$(cd "$here/../.." && pwd)

@@ -4,7 +4,7 @@
 #   --points N  a synthetic survey of N points made with `zwilling synth` (default 5000000)
 #   LAZ         an existing LAZ file (EPSG:25832 assumed for py3dtiles)
 # Prints a markdown table: wall s, CPU s (user+sys), points/s, peak RSS of both tools, and the ratio.
-# Uses $CARGO_TARGET_DIR when set. The venv is benches/compare/.venv (created on first use).
+# Uses $CARGO_TARGET_DIR when set; ZW=path/to/zwilling uses that binary instead of building. The venv is benches/compare/.venv (created on first use).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
@@ -23,9 +23,13 @@ if [ $skip_py = 0 ] && [ ! -x "$venv/bin/py3dtiles" ]; then
   python3 -m venv "$venv"
   "$venv/bin/pip" install -q "py3dtiles[las]>=12,<13" laspy lazrs
 fi
-cargo build --release -q --manifest-path "$root/Cargo.toml" --bin zwilling
-zw="${CARGO_TARGET_DIR:-$root/target}/release/zwilling"
-work=$(mktemp -d)
+if [ -n "${ZW:-}" ]; then
+  zw=$ZW   # a prebuilt binary (no cargo build)
+else
+  cargo build --release -q --manifest-path "$root/Cargo.toml" --bin zwilling
+  zw="${CARGO_TARGET_DIR:-$root/target}/release/zwilling"
+fi
+work=$(mktemp -d "${TMPDIR:-/tmp}/tiles-bench.XXXX")
 trap 'rm -rf "$work"' EXIT
 if [ -z "$laz" ]; then
   "$zw" -q synth --out "$work/survey" --points "$points" --no-images

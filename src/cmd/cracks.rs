@@ -7,7 +7,9 @@
 //! GeoJSON FeatureCollection of LineStrings with `width_m` and `length_m` (`MASK_DIR/cracks.geojson`
 //! or `--geojson`). `eval --pred DIR --truth DIR` compares masks of equal base name with
 //! the tolerance protocol of docs/cracks.md: pixel counts summed over all images (micro average),
-//! plus the per-image mean.
+//! plus the per-image mean. `markings --ortho I.tif` finds road markings in an intensity ortho
+//! (within the road corridor of `--trajectory` when given) and writes them as GeoJSON (`-o`)
+//! and/or as the `markings` layer of a road GeoPackage (`--gpkg road.gpkg`).
 
 use crate::progress;
 use clap::{Args, Subcommand};
@@ -15,10 +17,12 @@ use rayon::prelude::*;
 use std::path::{Path, PathBuf};
 use zwilling_core::{CrsInfo, Feature, FieldType, Geometry, Layer, Value};
 use zwilling_core::{Error, Result};
+use zwilling_cracks::corridor::corridor_mask;
 use zwilling_cracks::georef::georeferenced_cracks;
-use zwilling_cracks::markings::{find_markings, MarkingParams};
+use zwilling_cracks::markings::{find_markings_on_road, MarkingParams};
 use zwilling_cracks::{detect_cracks, match_counts, Camera, CrackParams, LineString3, MatchCounts, Scores, Surface};
 use zwilling_io::geojson::write_geojson;
+use zwilling_io::gpkg::{GeometryType, GpkgWriter, LayerOptions};
 use zwilling_io::imagery::{list_images, read_gray, write_png_gray};
 use zwilling_io::raster::read_geotiff_f32;
 use zwilling_io::trajectory::read_image_poses;
@@ -45,8 +49,22 @@ pub struct MarkingsArgs {
     #[arg(long, value_name = "I.tif")]
     pub ortho: PathBuf,
     /// Output GeoJSON: LineStrings with length_m, width_m and wear_score (Michelson contrast, 0..1).
-    #[arg(short, long, value_name = "markings.geojson")]
-    pub output: PathBuf,
+    #[arg(short, long, value_name = "markings.geojson", required_unless_present = "gpkg")]
+    pub output: Option<PathBuf>,
+    /// Road GeoPackage (e.g. from `zwilling road`) to add the `markings` layer to (replacing an
+    /// older one; the other layers are kept).
+    #[arg(long, value_name = "road.gpkg")]
+    pub gpkg: Option<PathBuf>,
+    /// Vehicle trajectory CSV (time,x,y,z,heading,pitch,roll): only the road corridor from
+    /// `--road-right` m right to `--road-left` m left of it is searched (no kerbs, sidewalks, walls).
+    #[arg(long, value_name = "T.csv", requires_all = ["road_left", "road_right"])]
+    pub trajectory: Option<PathBuf>,
+    /// Distance from the trajectory to the left road edge (kerb), metres.
+    #[arg(long, value_name = "M", requires = "trajectory")]
+    pub road_left: Option<f64>,
+    /// Distance from the trajectory to the right road edge (kerb), metres.
+    #[arg(long, value_name = "M", requires = "trajectory")]
+    pub road_right: Option<f64>,
     /// A marking is at least this many times brighter than the asphalt around it.
     #[arg(long, default_value_t = 1.5)]
     pub min_ratio: f32,
@@ -246,7 +264,25 @@ fn markings(a: MarkingsArgs) -> Result<()> {
         return Err(Error::bad_file(&a.ortho, "cells must be square for marking detection"));
     }
     let params = MarkingParams { min_ratio: a.min_ratio, min_length_m: a.min_length, ..MarkingParams::default() };
-    let found = find_markings(&ortho, &params);
+    let road = match (&a.trajectory, a.road_left, a.road_right) {
+        (Some(t), Some(left), Some(right)) => {
+            if !left.is_finite() || !right.is_finite() || left + right <= 0.0 {
+                return Err(Error::invalid("--road-left and --road-right must span a band (left > −right)"));
+            }
+            let traj = zwilling_io::trajectory::read_trajectory(t)?;
+            if traj.len() < 2 {
+                return Err(Error::bad_file(t, "a trajectory needs at least two points"));
+            }
+            let path: Vec<[f64; 2]> = traj.iter().map(|p| [p.x, p.y]).collect();
+            let m = corridor_mask(&ortho.transform, ortho.width, ortho.height, &path, left, right);
+            if !m.iter().any(|&v| v) {
+                return Err(Error::bad_file(t, format!("the road corridor does not overlap {}", a.ortho.display())));
+            }
+            Some(m)
+        }
+        _ => None,
+    };
+    let found = find_markings_on_road(&ortho, road.as_deref(), &params);
     let mut layer = Layer::new(
         "markings",
         ortho.crs.clone(),
@@ -262,10 +298,23 @@ fn markings(a: MarkingsArgs) -> Result<()> {
             values: vec![Value::Real(m.length_m), Value::Real(m.width_m), Value::Real(m.wear_score)],
         });
     }
-    write_geojson(&a.output, &layer)?;
-    if !progress::quiet() {
-        let total: f64 = found.iter().map(|m| m.length_m).sum();
-        eprintln!("{} markings ({total:.1} m) written to {}", found.len(), a.output.display());
+    let total: f64 = found.iter().map(|m| m.length_m).sum();
+    if let Some(out) = &a.output {
+        write_geojson(out, &layer)?;
+        if !progress::quiet() {
+            eprintln!("{} markings ({total:.1} m) written to {}", found.len(), out.display());
+        }
+    }
+    if let Some(g) = &a.gpkg {
+        let mut w = GpkgWriter::update(g)?;
+        w.replace_layer(
+            &layer,
+            &LayerOptions { geometry_type: Some(GeometryType::LineString), ..LayerOptions::for_layer(&layer) },
+        )?;
+        w.finish()?;
+        if !progress::quiet() {
+            eprintln!("{} markings ({total:.1} m) written as layer markings to {}", found.len(), g.display());
+        }
     }
     Ok(())
 }

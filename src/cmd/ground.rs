@@ -1,11 +1,15 @@
 //! `zwilling ground`: noise removal and SMRF ground classification, tile by tile, writing LAZ.
 //!
 //! Out-of-core in three passes so that memory does not grow with the input (see docs/ground.md):
-//! 1. stream every input once and spill each point (x, y, z, class, flags, ordinal) into the
-//!    spill file of every tile whose buffered area holds it (64 KiB write buffer per tile);
+//! 1. stream every input once (LAZ chunks decoded in parallel) and spill each point (x, y, z,
+//!    class, flags, ordinal) into the spill file of every tile whose buffered area holds it
+//!    (64 KiB write buffer per tile); at the same time park the LAZ input's full point records,
+//!    uncompressed, in a record spill ([`RecordSpill`]) so that pass 3 does not decode it again;
 //! 2. classify the tiles in parallel, one buffered tile in memory per worker, and write the new
 //!    class of every point a tile owns into a one-byte-per-point class file at its ordinal;
-//! 3. stream every input again and write it with the patched classes, all other attributes as read.
+//! 3. read every input's points back (from the record spill, or from the file when it is an
+//!    uncompressed LAS) and write them with the patched classes, all other attributes as read,
+//!    compressing LAZ chunks in parallel while the next block is read.
 
 use clap::Args;
 use rayon::prelude::*;
@@ -16,8 +20,11 @@ use std::path::{Path, PathBuf};
 use zwilling_cloud::ground::{classify, GroundParams};
 use zwilling_cloud::noise::NoiseParams;
 use zwilling_cloud::smrf::SmrfParams;
+use zwilling_core::PointBlock;
 use zwilling_core::{class, Bounds2, CrsInfo, Error, Result, TilePlan};
-use zwilling_io::las::{expand_inputs, is_point_cloud, LasReader, LasWriter, WriterOptions, DEFAULT_BLOCK};
+use zwilling_io::las::{
+    expand_inputs, is_point_cloud, LasReader, LasWriter, RecordSpill, RecordSpillReader, WriterOptions, DEFAULT_BLOCK,
+};
 
 #[derive(Args, Debug)]
 pub struct GroundArgs {
@@ -100,10 +107,10 @@ pub fn run(a: GroundArgs) -> Result<()> {
     std::fs::create_dir_all(&work).map_err(|e| Error::io(&work, e))?;
     let result = (|| {
         let plan = TilePlan::new(&extent, a.tile, params.tile_overlap())?;
-        spill(&inputs, &plan, &work, total)?;
+        let parked = spill(&inputs, &plan, &work, total)?;
         let classes_path = work.join("classes.u8");
         classify_tiles(&plan, &work, &classes_path, total, &params)?;
-        rewrite(&inputs, &outputs, &first_ordinal, &classes_path, crs.as_ref())
+        rewrite(&inputs, &outputs, parked, &first_ordinal, &classes_path, crs.as_ref())
     })();
     let _ = std::fs::remove_dir_all(&work);
     result
@@ -135,53 +142,86 @@ fn tile_file(work: &Path, t: usize) -> PathBuf {
     work.join(format!("tile{t:06}.bin"))
 }
 
-/// Pass 1: every point into the spill file of each tile whose buffered area holds it.
-fn spill(inputs: &[PathBuf], plan: &TilePlan, work: &Path, total: u64) -> Result<()> {
-    let bar = crate::progress::bar(total, "spill");
-    let mut buffers: Vec<Vec<u8>> = vec![Vec::new(); plan.tiles.len()];
-    let flush = |t: usize, buf: &mut Vec<u8>| -> Result<()> {
-        let path = tile_file(work, t);
+/// At most this many inputs keep a record spill open (one file descriptor each) until pass 3;
+/// later ones are decoded again instead.
+const MAX_RECORD_SPILLS: usize = 256;
+
+/// Per-tile spill buffers of pass 1.
+struct TileSpill<'a> {
+    plan: &'a TilePlan,
+    work: &'a Path,
+    buffers: Vec<Vec<u8>>,
+}
+
+impl TileSpill<'_> {
+    fn flush(&mut self, t: usize) -> Result<()> {
+        let path = tile_file(self.work, t);
         let mut f = OpenOptions::new().create(true).append(true).open(&path).map_err(|e| Error::io(&path, e))?;
-        f.write_all(buf).map_err(|e| Error::io(&path, e))?;
-        buf.clear();
+        f.write_all(&self.buffers[t]).map_err(|e| Error::io(&path, e))?;
+        self.buffers[t].clear();
         Ok(())
-    };
-    let mut ordinal = 0u64;
-    for p in inputs {
-        let mut r = LasReader::open(p)?;
-        while let Some(b) = r.read_block(DEFAULT_BLOCK)? {
-            for i in 0..b.len() {
-                let (x, y) = (b.x[i], b.y[i]);
-                let Some(home) = plan.tile_of(x, y) else { continue };
-                let (hc, hr) = (home % plan.cols, home / plan.cols);
-                for row in hr.saturating_sub(1)..=(hr + 1).min(plan.rows - 1) {
-                    for col in hc.saturating_sub(1)..=(hc + 1).min(plan.cols - 1) {
-                        let t = row * plan.cols + col;
-                        if !plan.tiles[t].buffered.contains(x, y) {
-                            continue;
-                        }
-                        let buf = &mut buffers[t];
-                        buf.extend_from_slice(&x.to_le_bytes());
-                        buf.extend_from_slice(&y.to_le_bytes());
-                        buf.extend_from_slice(&b.z[i].to_le_bytes());
-                        buf.push(b.classification[i]);
-                        buf.push(b.flags[i]);
-                        buf.extend_from_slice(&(ordinal + i as u64).to_le_bytes());
-                        if buf.len() >= SPILL_BUFFER {
-                            flush(t, buf)?;
-                        }
+    }
+
+    /// Appends the points of `b` (the first has ordinal `ordinal`) to the tiles that hold them.
+    fn push(&mut self, b: &PointBlock, ordinal: u64) -> Result<()> {
+        let plan = self.plan;
+        for i in 0..b.len() {
+            let (x, y) = (b.x[i], b.y[i]);
+            let Some(home) = plan.tile_of(x, y) else { continue };
+            let (hc, hr) = (home % plan.cols, home / plan.cols);
+            for row in hr.saturating_sub(1)..=(hr + 1).min(plan.rows - 1) {
+                for col in hc.saturating_sub(1)..=(hc + 1).min(plan.cols - 1) {
+                    let t = row * plan.cols + col;
+                    if !plan.tiles[t].buffered.contains(x, y) {
+                        continue;
+                    }
+                    let buf = &mut self.buffers[t];
+                    buf.extend_from_slice(&x.to_le_bytes());
+                    buf.extend_from_slice(&y.to_le_bytes());
+                    buf.extend_from_slice(&b.z[i].to_le_bytes());
+                    buf.push(b.classification[i]);
+                    buf.push(b.flags[i]);
+                    buf.extend_from_slice(&(ordinal + i as u64).to_le_bytes());
+                    if buf.len() >= SPILL_BUFFER {
+                        self.flush(t)?;
                     }
                 }
             }
+        }
+        Ok(())
+    }
+}
+
+/// Pass 1: every point into the spill file of each tile whose buffered area holds it, and every
+/// LAZ input's records into a record spill (returned per input; `None`: read the file again).
+fn spill(inputs: &[PathBuf], plan: &TilePlan, work: &Path, total: u64) -> Result<Vec<Option<RecordSpillReader>>> {
+    let bar = crate::progress::bar(total, "spill");
+    let mut tiles = TileSpill { plan, work, buffers: vec![Vec::new(); plan.tiles.len()] };
+    let mut parked = Vec::with_capacity(inputs.len());
+    let mut ordinal = 0u64;
+    let mut b = PointBlock::default();
+    for (k, p) in inputs.iter().enumerate() {
+        let mut r = LasReader::open(p)?;
+        let mut records = match r.info().is_compressed && k < MAX_RECORD_SPILLS {
+            true => Some(RecordSpill::create(work, r.info())?),
+            false => None,
+        };
+        while r.read_block_into(&mut b, DEFAULT_BLOCK)? {
+            let (t, s) = rayon::join(|| tiles.push(&b, ordinal), || records.as_mut().map_or(Ok(()), |s| s.push(&b)));
+            t?;
+            s?;
             ordinal += b.len() as u64;
             bar.inc(b.len() as u64);
         }
+        parked.push(records.map(RecordSpill::into_reader).transpose()?);
     }
-    for (t, buf) in buffers.iter_mut().enumerate().filter(|(_, b)| !b.is_empty()) {
-        flush(t, buf)?;
+    for t in 0..plan.tiles.len() {
+        if !tiles.buffers[t].is_empty() {
+            tiles.flush(t)?;
+        }
     }
     bar.finish_and_clear();
-    Ok(())
+    Ok(parked)
 }
 
 /// Pass 2: classify each buffered tile and store the owned points' classes at their ordinals.
@@ -237,17 +277,34 @@ fn classify_tiles(plan: &TilePlan, work: &Path, classes_path: &Path, total: u64,
     Ok(())
 }
 
+/// Where pass 3 reads an input's points from (one per input file at a time, so size does not matter).
+#[allow(clippy::large_enum_variant)]
+enum Points {
+    Parked(RecordSpillReader),
+    File(LasReader),
+}
+
+impl Points {
+    fn read_into(&mut self, b: &mut PointBlock, n: usize) -> Result<bool> {
+        match self {
+            Points::Parked(s) => s.read_block_into(b, n),
+            Points::File(r) => r.read_block_into(b, n),
+        }
+    }
+}
+
 /// Pass 3: rewrite every input with the new classes.
 fn rewrite(
     inputs: &[PathBuf],
     outputs: &[PathBuf],
+    parked: Vec<Option<RecordSpillReader>>,
     first_ordinal: &[u64],
     classes_path: &Path,
     crs: Option<&CrsInfo>,
 ) -> Result<()> {
     let classes = File::open(classes_path).map_err(|e| Error::io(classes_path, e))?;
     let bar = crate::progress::bar(*first_ordinal.last().unwrap_or(&0), "write");
-    for (k, (input, output)) in inputs.iter().zip(outputs).enumerate() {
+    for (k, ((input, output), parked)) in inputs.iter().zip(outputs).zip(parked).enumerate() {
         let mut r = LasReader::open(input)?;
         if let Some(c) = crs {
             r.set_crs_override(c.clone());
@@ -255,21 +312,35 @@ fn rewrite(
         // Formats 0–5 hold classes up to 31 only in 5 bits: high noise (18) fits, but LAS 1.2/1.3
         // readers know 7 as the only noise class, so 18 is written as 7 there.
         let legacy = r.info().point_format < 6;
-        let mut w = LasWriter::create(output, WriterOptions::like(r.info()))?;
+        let opts = WriterOptions::like(r.info());
+        // Whole LAZ chunks per block, so that every chunk of a block is compressed in parallel.
+        let chunk = opts.laz_chunk_size.max(1) as usize;
+        let block_len = (DEFAULT_BLOCK / chunk).max(1) * chunk;
+        let mut w = LasWriter::create(output, opts)?;
+        let mut points = match parked {
+            Some(s) => Points::Parked(s),
+            None => Points::File(r),
+        };
         let mut ordinal = first_ordinal[k];
         let mut new = Vec::new();
-        while let Some(mut b) = r.read_block(DEFAULT_BLOCK)? {
-            new.resize(b.len(), 0u8);
+        let (mut cur, mut next) = (PointBlock::default(), PointBlock::default());
+        let mut more = points.read_into(&mut cur, block_len)?;
+        while more {
+            new.resize(cur.len(), 0u8);
             classes.read_exact_at(&mut new, ordinal).map_err(|e| Error::io(classes_path, e))?;
-            for (c, &stored) in b.classification.iter_mut().zip(&new) {
+            for (c, &stored) in cur.classification.iter_mut().zip(&new) {
                 if stored != 0 {
                     let n = stored - 1;
                     *c = if legacy && n == class::HIGH_NOISE { class::LOW_NOISE } else { n };
                 }
             }
-            ordinal += b.len() as u64;
-            bar.inc(b.len() as u64);
-            w.write_block(&b)?;
+            ordinal += cur.len() as u64;
+            // Read (and parse) the next block while this one is encoded and compressed.
+            let (read, written) = rayon::join(|| points.read_into(&mut next, block_len), || w.write_block(&cur));
+            written?;
+            more = read?;
+            bar.inc(cur.len() as u64);
+            std::mem::swap(&mut cur, &mut next);
         }
         w.finish()?;
     }

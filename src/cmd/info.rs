@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 
 use clap::Args;
 use serde_json::{json, Value};
-use zwilling_core::{Bounds3, CrsInfo, Error, Result};
+use zwilling_core::{Bounds3, CrsInfo, Error, PointBlock, Result};
 use zwilling_io::las::{expand_inputs, LasInfo, LasReader, DEFAULT_BLOCK};
 
 use crate::progress;
@@ -94,7 +94,8 @@ fn summarize(path: &Path, crs: Option<&CrsInfo>, bar: &indicatif::ProgressBar) -
     let mut hist = [0u64; 256];
     let mut gps = (f64::INFINITY, f64::NEG_INFINITY);
     let mut points = 0u64;
-    while let Some(b) = r.read_block(DEFAULT_BLOCK)? {
+    let mut b = PointBlock::with_capacity(r.info().layout, DEFAULT_BLOCK.min(r.remaining() as usize));
+    while r.read_block_into(&mut b, DEFAULT_BLOCK)? {
         bounds = bounds.union(&b.bounds());
         for &c in &b.classification {
             hist[c as usize] += 1;

@@ -30,6 +30,7 @@ res = 0.5                               # cell size in metres
 products = ["dtm", "dsm", "intensity", "rgb"]
 
 [cracks]                                # training-free crack detection → out/cracks/
+markings = true                         # road markings + wear from the intensity ortho → out/cracks/markings.geojson
 
 [road]                                  # ZEB road condition → out/road.gpkg
 section = 100                           # evaluation section length in metres
@@ -41,6 +42,7 @@ rain = "90mm/1h"                        # block rain (NRW "extreme" scenario)
 [tiles]                                 # 3D Tiles for CesiumJS → out/tiles/tileset.json
 max_points_per_tile = 100000
 attributes = "rgb,intensity,classification"
+terrain = true                          # also the rain DTM as a mesh coloured by hazard class → out/terrain/
 
 [report]                                # out/report.html
 title = "Street survey"

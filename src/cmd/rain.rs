@@ -309,7 +309,9 @@ fn run_sinks(a: SinksArgs) -> Result<()> {
         write_cog(p, &sinks::sink_depth(&dem, &filled), &cog_opts(false))?;
     }
     let total: f64 = found.iter().map(|s| s.volume_m3).sum();
-    eprintln!("{} sinks deeper than {} m, {:.1} m³ in total", found.len(), a.min_depth, total);
+    if !crate::progress::quiet() {
+        eprintln!("{} sinks deeper than {} m, {:.1} m³ in total", found.len(), a.min_depth, total);
+    }
     write_layer(&a.output, &sinks::sinks_layer(&found, &dem.crs), GeometryType::MultiPolygon)
 }
 
@@ -336,7 +338,9 @@ fn run_flow(a: FlowArgs) -> Result<()> {
         write_cog(p, &d8::to_esri(&dir), &cog_opts(true))?;
     }
     let paths = flowpaths::flow_paths(&dir, &acc, a.threshold, &dem.crs);
-    eprintln!("{} flow path segments above {} m²", paths.features.len(), a.threshold);
+    if !crate::progress::quiet() {
+        eprintln!("{} flow path segments above {} m²", paths.features.len(), a.threshold);
+    }
     write_layer(&a.output, &paths, GeometryType::LineString)
 }
 
@@ -470,10 +474,12 @@ fn run_simulate(a: SimulateArgs) -> Result<()> {
     std::fs::write(&tmp, json).map_err(|e| Error::io(&tmp, e))?;
     std::fs::rename(&tmp, out("mass_balance.json")).map_err(|e| Error::io(out("mass_balance.json"), e))?;
     let mb = r.mass_balance;
-    eprintln!(
-        "{} steps, rain {:.1} m³, outflow {:.1} m³, stored {:.1} m³, relative mass error {:.2e}",
-        mb.steps, mb.rain_in_m3, mb.outflow_m3, mb.final_storage_m3, mb.relative_error
-    );
+    if !crate::progress::quiet() {
+        eprintln!(
+            "{} steps, rain {:.1} m³, outflow {:.1} m³, stored {:.1} m³, relative mass error {:.2e}",
+            mb.steps, mb.rain_in_m3, mb.outflow_m3, mb.final_storage_m3, mb.relative_error
+        );
+    }
     Ok(())
 }
 

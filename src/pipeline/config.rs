@@ -16,10 +16,10 @@ const INPUT_KEYS: [&str; 7] = ["clouds", "trajectory", "images", "buildings", "a
 const STAGE_KEYS: [(&str, &[&str]); 7] = [
     ("ground", &["enabled", "keep_existing", "args"]),
     ("grid", &["enabled", "res", "products", "args"]),
-    ("cracks", &["enabled", "args"]),
+    ("cracks", &["enabled", "markings", "args"]),
     ("road", &["enabled", "section", "args"]),
     ("rain", &["enabled", "rain", "res", "args"]),
-    ("tiles", &["enabled", "max_points_per_tile", "attributes", "args"]),
+    ("tiles", &["enabled", "max_points_per_tile", "attributes", "terrain", "args"]),
     ("report", &["enabled", "title"]),
 ];
 const GRID_PRODUCTS: [&str; 6] = ["dtm", "dsm", "ndsm", "intensity", "rgb", "density"];
@@ -78,6 +78,11 @@ impl Stage {
             .get(key)
             .and_then(Value::as_array)
             .map(|a| a.iter().filter_map(|v| v.as_str().map(String::from)).collect())
+    }
+
+    /// A boolean option or its default.
+    pub fn bool_or(&self, key: &str, default: bool) -> bool {
+        self.table.get(key).and_then(Value::as_bool).unwrap_or(default)
     }
 }
 
@@ -237,6 +242,19 @@ pub fn load(path: &Path) -> Result<Config> {
             stages.push(stage);
         }
     }
+    // Road markings come from the intensity ortho: without images, [cracks] needs it from [grid].
+    if let Some(c) = stages.iter().find(|s| s.name == "cracks") {
+        let intensity = stages
+            .iter()
+            .find(|s| s.name == "grid")
+            .is_some_and(|g| g.list("products").is_none_or(|p| p.iter().any(|p| p == "intensity")));
+        if input.images.is_none() && c.bool_or("markings", true) && !intensity {
+            problems.push(
+                "[cracks] without [input] images finds road markings only, which needs [grid] product 'intensity'"
+                    .into(),
+            );
+        }
+    }
     if !problems.is_empty() {
         let list = problems.iter().map(|p| format!("\n  - {p}")).collect::<String>();
         return Err(Error::bad_file(path, format!("{} problem(s):{list}", problems.len())));
@@ -250,6 +268,12 @@ fn positive(stage: &Stage, key: &str, problems: &mut Vec<String>) {
             Some(x) if x > 0.0 && x.is_finite() => {}
             _ => problems.push(format!("[{}] {key}: must be a number > 0, got {v}", stage.name)),
         }
+    }
+}
+
+fn boolean(stage: &Stage, key: &str, problems: &mut Vec<String>) {
+    if let Some(v) = stage.table.get(key).filter(|v| !v.is_bool()) {
+        problems.push(format!("[{}] {key}: expected true or false, got {v}", stage.name));
     }
 }
 
@@ -280,8 +304,11 @@ fn check_stage(s: &Stage, input: &Inputs, problems: &mut Vec<String>) {
                 problems.push("[road] needs [input] trajectory (the vehicle trajectory CSV)".into());
             }
         }
-        "cracks" if input.images.is_none() => {
-            problems.push("[cracks] needs [input] images (a folder of pavement images)".into());
+        "cracks" => {
+            boolean(s, "markings", problems);
+            if input.images.is_none() && !s.bool_or("markings", true) {
+                problems.push("[cracks] needs [input] images (a folder of pavement images) or markings = true".into());
+            }
         }
         "rain" => {
             positive(s, "res", problems);
@@ -292,6 +319,7 @@ fn check_stage(s: &Stage, input: &Inputs, problems: &mut Vec<String>) {
         }
         "tiles" => {
             positive(s, "max_points_per_tile", problems);
+            boolean(s, "terrain", problems);
             if let Err(e) =
                 zwilling_io::tiles3d::Attributes::parse(s.str_or("attributes", "rgb,intensity,classification"))
             {

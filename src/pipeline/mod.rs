@@ -9,6 +9,7 @@
 pub mod config;
 pub mod manifest;
 pub mod report;
+pub mod report_shared;
 pub mod slurm;
 
 use std::path::{Path, PathBuf};
@@ -80,6 +81,7 @@ pub fn plan(cfg: &Config) -> Result<Vec<Step>> {
     }
     // Grid: one step per product.
     let mut dtm = cfg.input.dem.clone();
+    let mut intensity: Option<PathBuf> = None;
     if let Some(st) = cfg.stage("grid") {
         let res = st.f64_or("res", 0.5);
         let products =
@@ -94,6 +96,9 @@ pub fn plan(cfg: &Config) -> Result<Vec<Step>> {
             if p == "dtm" && dtm.is_none() {
                 dtm = Some(o.clone());
             }
+            if p == "intensity" {
+                intensity = Some(o.clone());
+            }
             steps.push(Step {
                 id: format!("grid/{p}"),
                 stage: "grid",
@@ -106,7 +111,8 @@ pub fn plan(cfg: &Config) -> Result<Vec<Step>> {
     }
     // Cracks: masks from the pavement images.
     let mut crack_lines: Option<PathBuf> = None;
-    if let (Some(st), Some(images)) = (cfg.stage("cracks"), &cfg.input.images) {
+    let cracks_stage = cfg.stage("cracks");
+    if let (Some(st), Some(images)) = (cracks_stage, &cfg.input.images) {
         let o = out.join("cracks");
         let mut argv = vec!["cracks".into(), "detect".into(), s(images), "-o".into(), s(&o)];
         let (mut inputs, mut outputs) = (vec![images.clone()], vec![o.clone()]);
@@ -119,6 +125,15 @@ pub fn plan(cfg: &Config) -> Result<Vec<Step>> {
         }
         argv.extend(st.args());
         steps.push(Step { id: "cracks/detect".into(), stage: "cracks", argv, inputs, outputs, points: 0 });
+    }
+    // Road markings (with a wear score) from the intensity ortho; `args` belong to `cracks detect`.
+    if let (Some(st), Some(ortho)) = (cracks_stage, &intensity) {
+        if st.bool_or("markings", true) {
+            let o = out.join("cracks").join("markings.geojson");
+            let argv = vec!["cracks".into(), "markings".into(), "--ortho".into(), s(ortho), "-o".into(), s(&o)];
+            let (inputs, outputs) = (vec![ortho.clone()], vec![o]);
+            steps.push(Step { id: "cracks/markings".into(), stage: "cracks", argv, inputs, outputs, points: 0 });
+        }
     }
     // Road condition.
     if let (Some(st), Some(traj)) = (cfg.stage("road"), &cfg.input.trajectory) {
@@ -151,7 +166,9 @@ pub fn plan(cfg: &Config) -> Result<Vec<Step>> {
         steps.push(Step { id: "grid/dtm-rain".into(), stage: "grid", argv, inputs, outputs, points });
         dtm = Some(o);
     }
-    // Heavy rain on the DTM.
+    // Heavy rain on the DTM; its hazard classes (or, without buildings, the maximum depth) colour
+    // the terrain tileset.
+    let mut flood: Option<(PathBuf, PathBuf, &str)> = None;
     if let Some(st) = cfg.stage("rain") {
         let Some(dem) = dtm.clone() else {
             return Err(Error::bad_file(
@@ -169,20 +186,18 @@ pub fn plan(cfg: &Config) -> Result<Vec<Step>> {
             st.str_or("rain", "90mm/1h").into(),
         ];
         let mut inputs = vec![dem.clone()];
+        let mut outputs = vec![o.join("max_depth.tif"), o.join("mass_balance.json")];
+        let mut colour = (o.join("max_depth.tif"), "ramp");
         if let Some(b) = &cfg.input.buildings {
             argv.extend(["--buildings".into(), s(b)]);
             inputs.push(b.clone());
+            outputs.push(o.join("hazard.tif"));
+            colour = (o.join("hazard.tif"), "hazard");
         }
         argv.extend(["-o".into(), s(&o)]);
         argv.extend(st.args());
-        steps.push(Step {
-            id: "rain/simulate".into(),
-            stage: "rain",
-            argv,
-            inputs,
-            outputs: vec![o.join("max_depth.tif"), o.join("mass_balance.json")],
-            points: 0,
-        });
+        steps.push(Step { id: "rain/simulate".into(), stage: "rain", argv, inputs, outputs, points: 0 });
+        flood = Some((dem, colour.0, colour.1));
     }
     // 3D Tiles.
     if let Some(st) = cfg.stage("tiles") {
@@ -203,8 +218,24 @@ pub fn plan(cfg: &Config) -> Result<Vec<Step>> {
             points,
         });
     }
+    // Terrain tileset: the rain DTM as a mesh coloured by hazard class (`zwilling view` shows it
+    // next to the points).
+    if let (Some(st), Some((dem, colour, palette))) = (cfg.stage("tiles"), &flood) {
+        if st.bool_or("terrain", true) {
+            let o = out.join("terrain");
+            let mut argv = vec!["tiles".into(), "--dtm".into(), s(dem), "--color".into(), s(colour)];
+            argv.extend(["--palette".into(), palette.to_string(), "-o".into(), s(&o)]);
+            argv.extend(crs_args.clone());
+            let (inputs, outputs) = (vec![dem.clone(), colour.clone()], vec![o.join("tileset.json")]);
+            steps.push(Step { id: "tiles/terrain".into(), stage: "tiles", argv, inputs, outputs, points: 0 });
+        }
+    }
     if cfg.stage("report").is_some() {
-        let inputs: Vec<PathBuf> = steps.iter().flat_map(|s| s.outputs.clone()).collect();
+        let mut inputs: Vec<PathBuf> = steps.iter().flat_map(|s| s.outputs.clone()).collect();
+        let real = report_shared::path(out);
+        if real.exists() {
+            inputs.push(real);
+        }
         steps.push(Step {
             id: "report/html".into(),
             stage: "report",
@@ -249,6 +280,38 @@ pub struct RunSummary {
     pub steps: Vec<StepSummary>,
     /// Total wall time (s).
     pub seconds: f64,
+    /// CPU time (user + system, s) and peak memory of each step this run did (Linux; empty elsewhere).
+    pub usage: Vec<StepUsage>,
+    /// CPU time (user + system, s) of the whole run, where the system tells it.
+    pub cpu_seconds: Option<f64>,
+    /// Peak resident memory (MB) of the process, where the system tells it.
+    pub peak_rss_mb: Option<f64>,
+}
+
+/// CPU time and memory of one step: steadier than wall time on a shared machine.
+#[derive(Debug, Clone, Serialize)]
+pub struct StepUsage {
+    /// Step id.
+    pub id: String,
+    /// CPU time (user + system, all threads) the step used (s).
+    pub cpu_seconds: f64,
+    /// Peak resident memory of the process (MB) at the end of the step: the high-water mark so
+    /// far, so a step's own peak shows where this value rises.
+    pub peak_rss_mb: f64,
+}
+
+/// CPU time (user + system, s) and peak resident memory (MB) of this process so far, from
+/// `/proc/self/stat` (fields 14 and 15, in clock ticks of 1/100 s — Linux's USER_HZ) and
+/// `/proc/self/status` (`VmHWM`). None where /proc is absent.
+fn process_usage() -> Option<(f64, f64)> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // The command name (field 2) may hold spaces: count fields after its closing parenthesis.
+    let rest = &stat[stat.rfind(')')? + 1..];
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let ticks: f64 = f.get(11)?.parse::<f64>().ok()? + f.get(12)?.parse::<f64>().ok()?;
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let hwm_kb: f64 = status.lines().find(|l| l.starts_with("VmHWM:"))?.split_whitespace().nth(1)?.parse().ok()?;
+    Some((ticks / 100.0, hwm_kb / 1024.0))
 }
 
 /// Runs every step not yet done; `force` reruns all. Writes `manifest.json` after each step and
@@ -263,6 +326,8 @@ pub fn execute(cfg: &Config, force: bool) -> Result<RunSummary> {
     let steps = plan(cfg)?;
     let mut manifest = if force { Manifest::default() } else { Manifest::load(&cfg.out)? };
     let t0 = Instant::now();
+    let usage0 = process_usage();
+    let mut usage = vec![];
     let mut summaries = vec![];
     let total = steps.len();
     for (k, step) in steps.iter().enumerate() {
@@ -281,7 +346,13 @@ pub fn execute(cfg: &Config, force: bool) -> Result<RunSummary> {
         if !crate::progress::quiet() {
             eprintln!("[{}/{}] {}", k + 1, total, step.id);
         }
+        for o in &step.outputs {
+            if let Some(d) = o.parent() {
+                std::fs::create_dir_all(d).map_err(|e| Error::io(d, e))?;
+            }
+        }
         let t = Instant::now();
+        let before = process_usage();
         if step.stage == "report" {
             report::write(cfg, &steps, &summaries)?;
         } else {
@@ -295,6 +366,9 @@ pub fn execute(cfg: &Config, force: bool) -> Result<RunSummary> {
             crate::cmd::run(cli).map_err(|e| Error::invalid(format!("step {} failed: {e}", step.id)))?;
         }
         let seconds = t.elapsed().as_secs_f64();
+        if let (Some((c0, _)), Some((c1, rss))) = (before, process_usage()) {
+            usage.push(StepUsage { id: step.id.clone(), cpu_seconds: c1 - c0, peak_rss_mb: rss });
+        }
         manifest.steps.insert(step.id.clone(), StepRecord { hash, outputs: step.outputs.clone(), seconds });
         manifest.save(&cfg.out)?;
         let pps = (step.points > 0 && seconds > 0.0).then(|| step.points as f64 / seconds);
@@ -315,6 +389,9 @@ pub fn execute(cfg: &Config, force: bool) -> Result<RunSummary> {
         threads: rayon::current_num_threads(),
         steps: summaries,
         seconds: t0.elapsed().as_secs_f64(),
+        usage,
+        cpu_seconds: usage0.zip(process_usage()).map(|((a, _), (b, _))| b - a),
+        peak_rss_mb: process_usage().map(|u| u.1),
     };
     let p = cfg.out.join("summary.json");
     let tmp = cfg.out.join("summary.json.tmp");
@@ -348,9 +425,38 @@ pub fn summary_text(s: &RunSummary) -> String {
     let mut t =
         format!("zwilling {} — {} steps in {:.1} s on {} threads\n", s.version, s.steps.len(), s.seconds, s.threads);
     for st in &s.steps {
-        let pps = st.points_per_second.map(|p| format!(", {:.2} M points/s", p / 1e6)).unwrap_or_default();
+        let mut pps = st.points_per_second.map(|p| format!(", {:.2} M points/s", p / 1e6)).unwrap_or_default();
+        if let Some(u) = s.usage.iter().find(|u| u.id == st.id) {
+            pps += &format!(", CPU {:.1} s", u.cpu_seconds);
+        }
         let outs = st.outputs.iter().map(|o| o.display().to_string()).collect::<Vec<_>>().join(", ");
         t += &format!("  {:<16} {:>7} {:>8.1} s{pps}  → {outs}\n", st.id, st.status, st.seconds);
     }
+    if let (Some(c), Some(m)) = (s.cpu_seconds, s.peak_rss_mb) {
+        t += &format!("  CPU time {c:.1} s, peak memory {m:.0} MB\n");
+    }
     t
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn process_usage_counts_cpu_work_and_memory() {
+        // Linux only (/proc).
+        let Some((c0, m0)) = process_usage() else { return };
+        // A fixed amount of work (10⁸ dependent multiply-adds, ≥ 0.03 s on any current CPU): CPU
+        // time must grow by at least the tick resolution of 10 ms, however loaded the machine is.
+        let mut x = 0u64;
+        for _ in 0..100_000_000u64 {
+            x = std::hint::black_box(x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407));
+        }
+        // 64 MB touched: the high-water mark must rise by about that much.
+        let v = vec![1u8; 64 << 20];
+        std::hint::black_box(&v);
+        let (c1, m1) = process_usage().unwrap();
+        assert!(c1 - c0 >= 0.01, "CPU {c0} → {c1}");
+        assert!(m1 >= m0 && m1 >= 60.0, "peak RSS {m0} → {m1} MB");
+    }
 }

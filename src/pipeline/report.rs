@@ -51,6 +51,12 @@ pub struct ReportData {
     pub hazard: Option<Grid<f32>>,
     /// Processing summary rows: step, status, seconds, throughput.
     pub steps: Vec<[String; 4]>,
+    /// Road markings: count, total length (m), mean and lowest wear score (contrast 0–1).
+    pub markings: Option<(usize, f64, f64, f64)>,
+    /// 3D Tiles layers: what, tileset path relative to the output folder.
+    pub tilesets: Vec<[String; 2]>,
+    /// Real files processed next to the synthetic scene (`zwilling demo` with ../shared).
+    pub real: Vec<super::report_shared::RealFile>,
 }
 
 /// ZEB class of a total value: 1 ≤ 1.5 (target), 2 ≤ 3.5, 3 ≤ 4.5 (warning), 4 > 4.5 (threshold).
@@ -341,7 +347,17 @@ pub fn render(d: &ReportData) -> String {
         &["building", "max depth (m)", "max velocity (m/s)", "risk class"],
         &d.buildings.iter().map(|r| r.iter().map(|c| esc(c)).collect()).collect::<Vec<_>>(),
     );
-    h += "</section><section><h2>Rain simulation mass balance</h2>";
+    h += "</section>";
+    if let Some((n, len, mean, low)) = d.markings {
+        h += "<section><h2>Road markings</h2><p>Found in the intensity ortho; the wear score is the Michelson \
+              contrast of a marking against the asphalt around it (1 = fresh, towards 0 = worn away).</p>";
+        h += &table(
+            &["markings", "total length (m)", "mean wear score", "lowest wear score"],
+            &[vec![n.to_string(), fmt(len, 1), fmt(mean, 2), fmt(low, 2)]],
+        );
+        h += "</section>";
+    }
+    h += "<section><h2>Rain simulation mass balance</h2>";
     match &d.mass_balance {
         Some(serde_json::Value::Object(m)) => {
             let rows: Vec<Vec<String>> = m
@@ -355,7 +371,37 @@ pub fn render(d: &ReportData) -> String {
         }
         _ => h += "<p>No rain simulation in this run.</p>",
     }
-    h += "</section><section><h2>Processing</h2>";
+    h += "</section>";
+    if !d.tilesets.is_empty() {
+        h += "<section><h2>3D views</h2><p>3D Tiles for CesiumJS; <code>zwilling view</code> on this folder shows \
+              them together in a browser.</p>";
+        h += &table(
+            &["layer", "tileset"],
+            &d.tilesets.iter().map(|r| r.iter().map(|c| esc(c)).collect()).collect::<Vec<_>>(),
+        );
+        h += "</section>";
+    }
+    if !d.real.is_empty() {
+        h += "<section><h2>Real data</h2><p>Small real files from the shared test data, processed next to the \
+              synthetic scene.</p>";
+        let rows: Vec<Vec<String>> = d
+            .real
+            .iter()
+            .map(|r| {
+                vec![
+                    esc(&r.file),
+                    esc(&r.source),
+                    esc(&r.work),
+                    esc(&r.result),
+                    format!("{:.1}", r.seconds),
+                    esc(&r.outputs.join(", ")),
+                ]
+            })
+            .collect();
+        h += &table(&["file", "source, licence", "work", "result", "seconds", "outputs"], &rows);
+        h += "</section>";
+    }
+    h += "<section><h2>Processing</h2>";
     h += &table(
         &["step", "status", "seconds", "throughput"],
         &d.steps.iter().map(|r| r.iter().map(|c| esc(c)).collect()).collect::<Vec<_>>(),
@@ -452,6 +498,20 @@ pub fn write(cfg: &Config, steps: &[Step], done: &[StepSummary]) -> Result<()> {
             break;
         }
     }
+    if let Ok(m) = zwilling_io::geojson::read_geojson(&cfg.out.join("cracks/markings.geojson")) {
+        let len: Vec<f64> = m.features.iter().map(|f| field(&m, f, &["length_m"])).collect();
+        let wear: Vec<f64> =
+            m.features.iter().map(|f| field(&m, f, &["wear_score"])).filter(|w| w.is_finite()).collect();
+        let mean = if wear.is_empty() { f64::NAN } else { wear.iter().sum::<f64>() / wear.len() as f64 };
+        let low = wear.iter().copied().fold(f64::NAN, f64::min);
+        d.markings = Some((m.features.len(), len.iter().filter(|l| l.is_finite()).sum(), mean, low));
+    }
+    for (what, rel) in [("point cloud", "tiles/tileset.json"), ("terrain by hazard class", "terrain/tileset.json")] {
+        if cfg.out.join(rel).exists() {
+            d.tilesets.push([what.to_string(), rel.to_string()]);
+        }
+    }
+    d.real = super::report_shared::load(&cfg.out);
     for s in steps.iter().filter(|s| s.stage != "report") {
         let r = done.iter().find(|x| x.id == s.id);
         d.steps.push([

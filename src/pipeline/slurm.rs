@@ -21,6 +21,7 @@
 
 pub mod hydro;
 pub mod k8s;
+pub mod state;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -161,6 +162,7 @@ pub fn run_task(cfg: &Config, hydro_tiles: Option<hydro::TileCount>, stage: &str
         eprintln!("{}: running on {}", task.id, hostname());
     }
     let t = Instant::now();
+    let cpu0 = cpu_seconds();
     let result = match &task.work {
         Work::Step(step) if step.stage == "report" => {
             let steps = plan(cfg)?;
@@ -193,7 +195,8 @@ pub fn run_task(cfg: &Config, hydro_tiles: Option<hydro::TileCount>, stage: &str
             let seconds = t.elapsed().as_secs_f64();
             record_done(&cfg.out, &task.id, StepRecord { hash, outputs: task.outputs.clone(), seconds })?;
             if !crate::progress::quiet() {
-                eprintln!("{}: done in {seconds:.1} s", task.id);
+                // In the task's log (the overhead benchmark sums these).
+                eprintln!("{}: done in {seconds:.3} s wall, {:.3} s CPU", task.id, cpu_seconds() - cpu0);
             }
             Ok(())
         }
@@ -205,6 +208,16 @@ pub fn run_task(cfg: &Config, hydro_tiles: Option<hydro::TileCount>, stage: &str
             Err(Error::invalid(format!("task {} failed: {e}", task.id)))
         }
     }
+}
+
+/// User + system CPU time of this process so far (s), from `/proc/self/stat` (fields 14 and 15,
+/// in clock ticks of 1/100 s, the Linux `USER_HZ`); 0 where that file does not exist.
+fn cpu_seconds() -> f64 {
+    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else { return 0.0 };
+    // The command name (field 2) is in parentheses and may hold spaces: count after the last ')'.
+    let rest = stat.rsplit_once(')').map(|r| r.1).unwrap_or_default();
+    let f: Vec<f64> = rest.split_whitespace().skip(11).take(2).filter_map(|v| v.parse().ok()).collect();
+    f.iter().sum::<f64>() / 100.0
 }
 
 fn hostname() -> String {
@@ -239,6 +252,9 @@ pub struct Submitted {
     pub indices: Vec<usize>,
     /// Array log file pattern.
     pub log: PathBuf,
+    /// Manifest ids of the tasks, in the order of `indices`.
+    #[serde(default)]
+    pub ids: Vec<String>,
 }
 
 fn slurm_dir(out: &Path) -> PathBuf {
@@ -315,7 +331,7 @@ pub fn submit(cfg: &Config, config_path: &Path, opts: &SlurmOptions) -> Result<V
     let prev_ids: Vec<String> = previous.iter().map(|s| s.job_id.clone()).collect();
     let live = queued(&prev_ids)?;
     if opts.retry_failed {
-        report_failures(cfg, &previous, opts.hydro_tiles)?;
+        report_failures(&cfg.out)?;
         // Dependants of a failed array can never start: cancel them (they are ours).
         let stuck: Vec<String> =
             live.iter().filter(|(_, state, _)| state == "PENDING").map(|(id, _, _)| id.clone()).collect();
@@ -372,7 +388,7 @@ pub fn submit(cfg: &Config, config_path: &Path, opts: &SlurmOptions) -> Result<V
         }
         let hydro = opts.hydro_tiles.map(|t| format!(" --hydro-tiles {t}")).unwrap_or_default();
         script += &format!(
-            "exec {} -q --threads \"${{SLURM_CPUS_PER_TASK:-1}}\" run {} --step {} --task \"$SLURM_ARRAY_TASK_ID\"{hydro}\n",
+            "exec {} --threads \"${{SLURM_CPUS_PER_TASK:-1}}\" run {} --step {} --task \"$SLURM_ARRAY_TASK_ID\"{hydro}\n",
             shell_quote(&exe.display().to_string()),
             shell_quote(&config_abs.display().to_string()),
             job.stage
@@ -386,17 +402,18 @@ pub fn submit(cfg: &Config, config_path: &Path, opts: &SlurmOptions) -> Result<V
         args.push(script_path.display().to_string());
         let id = command("sbatch", &args)?.trim().split(';').next().unwrap_or_default().to_string();
         eprintln!("submitted {:<20} job {id}, array {}", job.stage, ranges(&indices));
-        submitted.push(Submitted { stage: job.stage.clone(), job_id: id, indices, log });
+        let ids = indices.iter().map(|&k| job.tasks[k].id.clone()).collect();
+        submitted.push(Submitted { stage: job.stage.clone(), job_id: id, indices, log, ids });
         write_atomic(&dir.join("jobs.json"), &serde_json::to_string_pretty(&submitted).expect("plain JSON"))?;
     }
     if submitted.is_empty() {
         eprintln!("every task has finished: nothing to submit");
     }
     if opts.wait {
-        wait_for(&submitted)?;
+        wait_for(&cfg.out)?;
         let left = unfinished(cfg, &jobs)?;
         if !left.is_empty() {
-            report_failures(cfg, &submitted, opts.hydro_tiles)?;
+            report_failures(&cfg.out)?;
             return Err(Error::invalid(format!(
                 "{} tasks did not finish; resubmit them with --retry-failed",
                 left.len()
@@ -407,57 +424,36 @@ pub fn submit(cfg: &Config, config_path: &Path, opts: &SlurmOptions) -> Result<V
     Ok(submitted)
 }
 
-/// Polls `squeue` until the jobs have ended (or wait on a dependency that failed).
-fn wait_for(submitted: &[Submitted]) -> Result<()> {
-    let ids: Vec<String> = submitted.iter().map(|s| s.job_id.clone()).collect();
+/// Polls Slurm until no task of the last submission to `out` runs or can still run (every task
+/// finished, failed, or is blocked behind a failed one).
+fn wait_for(out: &Path) -> Result<()> {
     loop {
-        let live = queued(&ids)?;
-        let active = live
-            .iter()
-            .filter(|(_, state, reason)| !(state == "PENDING" && reason.contains("DependencyNeverSatisfied")));
-        if active.count() == 0 {
+        let states = state::task_states(out)?;
+        if states.iter().all(|t| t.done() || t.failed() || t.blocked()) {
             return Ok(());
         }
         std::thread::sleep(Duration::from_secs(2));
     }
 }
 
-/// Prints the unfinished tasks of the last submission with their Slurm state and log tail.
-fn report_failures(cfg: &Config, submitted: &[Submitted], hydro_tiles: Option<hydro::TileCount>) -> Result<()> {
-    let jobs = jobs(cfg, hydro_tiles)?;
-    let left = unfinished(cfg, &jobs)?;
-    for (stage, index, id) in &left {
-        let Some(sub) = submitted.iter().find(|s| &s.stage == stage) else { continue };
-        if !sub.indices.contains(index) {
-            continue;
-        }
-        let state = command(
-            "sacct",
-            &[
-                "-n".into(),
-                "-P".into(),
-                "-X".into(),
-                "-o".into(),
-                "State".into(),
-                "-j".into(),
-                format!("{}_{index}", sub.job_id),
-            ],
-        )
-        .ok()
-        .and_then(|s| s.lines().next().map(str::to_string))
-        .filter(|s| !s.is_empty())
-        .unwrap_or_else(|| "not finished".into());
-        let log =
-            PathBuf::from(sub.log.display().to_string().replace("%A", &sub.job_id).replace("%a", &index.to_string()));
-        eprintln!("unfinished: {id} (job {}_{index}, {state}), log {}", sub.job_id, log.display());
-        if let Ok(t) = std::fs::read_to_string(&log) {
-            for l in t.lines().rev().take(3).collect::<Vec<_>>().into_iter().rev() {
+/// Prints the tasks of the last submission to `out` that failed, with their Slurm state, log
+/// file, the log's last lines and the error zwilling recorded; and how many are blocked by them.
+fn report_failures(out: &Path) -> Result<()> {
+    let states = state::task_states(out)?;
+    for t in states.iter().filter(|t| t.failed()) {
+        eprintln!("failed: {} (job {}_{}, {}), log {}", t.id, t.job_id, t.index, t.state, t.log.display());
+        if let Ok(text) = std::fs::read_to_string(&t.log) {
+            for l in text.lines().rev().take(3).collect::<Vec<_>>().into_iter().rev() {
                 eprintln!("    {l}");
             }
         }
-        if let Ok(t) = std::fs::read_to_string(failed_marker(&cfg.out, id)) {
-            eprintln!("    error: {}", t.trim());
+        if let Some(e) = &t.error {
+            eprintln!("    error: {e}");
         }
+    }
+    let blocked = states.iter().filter(|t| t.blocked()).count();
+    if blocked > 0 {
+        eprintln!("{blocked} tasks wait on a dependency that can no longer be met");
     }
     Ok(())
 }

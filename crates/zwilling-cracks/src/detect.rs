@@ -116,8 +116,11 @@ impl CrackParams {
 /// restricts the background estimate to the road.
 pub fn normalised_intensity(img: &GrayImage, valid: Option<&[bool]>, p: &CrackParams) -> Plane {
     let (w, h) = (img.width() as usize, img.height() as usize);
-    let i = Plane::from_gray(w, h, img.as_raw());
     let r = p.background_radius;
+    if valid.is_none() && r >= 2 * BLOCK && w >= 4 * BLOCK && h >= 4 * BLOCK {
+        return normalised_streamed(img, p);
+    }
+    let i = Plane::from_gray(w, h, img.as_raw());
     // Background input: bright outliers replaced by the image's median grey.
     let ib = match p.background_clip {
         c if c > 0.0 => {
@@ -134,14 +137,6 @@ pub fn normalised_intensity(img: &GrayImage, valid: Option<&[bool]>, p: &CrackPa
     };
     let ib = ib.as_ref().unwrap_or(&i);
     let mut j = match valid {
-        None if r >= 2 * BLOCK && w >= 4 * BLOCK && h >= 4 * BLOCK => {
-            // Background rows interpolated on the fly: no full-size background plane.
-            let mut data = Vec::with_capacity(w * h);
-            ib.block_mean(BLOCK).gauss3(r.div_ceil(BLOCK)).for_each_upsampled_row(BLOCK, w, h, |y, b| {
-                data.extend(i.data[y * w..(y + 1) * w].iter().zip(b).map(|(&v, &b)| v / b.max(1.0)))
-            });
-            Plane { width: w, height: h, data }
-        }
         None => {
             let b = background(ib, r);
             Plane { width: w, height: h, data: i.data.iter().zip(&b.data).map(|(&v, &b)| v / b.max(1.0)).collect() }
@@ -164,6 +159,76 @@ pub fn normalised_intensity(img: &GrayImage, valid: Option<&[bool]>, p: &CrackPa
         j = j.box_mean(p.smooth_radius, p.smooth_radius);
     }
     j
+}
+
+/// [`normalised_intensity`] without a road mask, streamed: the clipped grey values enter the 4 × 4
+/// block means through a look-up table, the background rows are interpolated on the fly into
+/// `J = I/B`, and each `J` row goes straight into the row-wise denoising mean — one full-size
+/// plane (the result) instead of five. Bit-identical to the plane-by-plane computation (the
+/// block sums are sums of integers, exact in `f32`; the other operations keep their order).
+fn normalised_streamed(img: &GrayImage, p: &CrackParams) -> Plane {
+    let (w, h) = (img.width() as usize, img.height() as usize);
+    let raw = img.as_raw();
+    let mut lut = [0.0f32; 256];
+    for (g, v) in lut.iter_mut().enumerate() {
+        *v = g as f32;
+    }
+    if p.background_clip > 0.0 {
+        let c = p.background_clip;
+        let med = median_u8(raw);
+        let (lo, hi) = (med / c, c * med);
+        for v in lut.iter_mut() {
+            if *v > hi || *v < lo {
+                *v = med;
+            }
+        }
+    }
+    let back = Plane::block_mean_u8(w, h, raw, &lut, BLOCK).gauss3(p.background_radius.div_ceil(BLOCK));
+    let s = p.smooth_radius;
+    let mut smooth = if s > 0 { crate::plane::RowBoxMean::new(w, h, s, s) } else { None };
+    let mut data = Vec::with_capacity(if smooth.is_some() { 0 } else { w * h });
+    let mut row = vec![0.0f32; w];
+    back.for_each_upsampled_row(BLOCK, w, h, |y, b| {
+        for ((o, &v), &b) in row.iter_mut().zip(&raw[y * w..(y + 1) * w]).zip(b) {
+            *o = v as f32 / b.max(1.0);
+        }
+        match smooth.as_mut() {
+            Some(sm) => sm.push(&row),
+            None => data.extend_from_slice(&row),
+        }
+    });
+    match smooth {
+        Some(sm) => sm.finish(),
+        None => {
+            let j = Plane { width: w, height: h, data };
+            if s > 0 {
+                j.box_mean(s, s)
+            } else {
+                j
+            }
+        }
+    }
+}
+
+/// The median grey of an 8-bit image from the same strided sample as
+/// [`hysteresis::robust_stats`] (so the two agree exactly), by a histogram.
+fn median_u8(gray: &[u8]) -> f32 {
+    let stride = (gray.len() / 65_536).max(1);
+    let mut hist = [0usize; 256];
+    let mut n = 0usize;
+    for &g in gray.iter().step_by(stride) {
+        hist[g as usize] += 1;
+        n += 1;
+    }
+    let mid = n / 2;
+    let mut seen = 0;
+    for (g, &c) in hist.iter().enumerate() {
+        seen += c;
+        if seen > mid {
+            return g as f32;
+        }
+    }
+    0.0
 }
 
 /// The smooth background: three box passes of radius `r` on the 4 × 4 block means (radius
@@ -227,10 +292,13 @@ pub fn crack_mask(img: &GrayImage, valid: Option<&[bool]>, p: &CrackParams) -> V
     }
 }
 
-/// The full extent of detected cracks, for measuring their width: the detection mask plus every
-/// pixel within `reach` pixels of it whose darkness `1 − J` (background-normalised, not smoothed)
-/// is at least half the median darkness of the detected pixels — the full width at half maximum
-/// of the crack's cross profile.
+/// The full extent of detected cracks, for measuring their width: every pixel within `reach`
+/// pixels of the detection whose darkness `1 − J` (background-normalised, not smoothed) is at
+/// least half the local peak darkness — the largest darkness of a detected pixel within the
+/// `(2·reach + 1)²` window around it. This is the full width at half maximum of the crack's cross
+/// profile, measured locally. The detection mask itself is not kept as such: it is made for
+/// finding cracks (denoised, side offsets up to 4 px) and is wider than thin cracks, which made
+/// every crack at least as wide as the detection (≈ 4 px, 17 mm at 4 mm pixels).
 pub fn crack_extent(
     img: &GrayImage,
     valid: Option<&[bool]>,
@@ -239,16 +307,38 @@ pub fn crack_extent(
     reach: f32,
 ) -> Vec<bool> {
     let (w, h) = (img.width() as usize, img.height() as usize);
-    let raw = normalised_intensity(img, valid, &CrackParams { smooth_radius: 0, ..p.clone() });
-    let mut dark: Vec<f32> = detected.iter().zip(&raw.data).filter(|(&d, _)| d).map(|(_, &j)| 1.0 - j).collect();
-    if dark.is_empty() {
+    if !detected.iter().any(|&d| d) {
         return detected.to_vec();
     }
-    let mid = dark.len() / 2;
-    let half = 0.5 * *dark.select_nth_unstable_by(mid, f32::total_cmp).1;
+    let raw = normalised_intensity(img, valid, &CrackParams { smooth_radius: 0, ..p.clone() });
+    let dark: Vec<f32> = raw.data.iter().map(|&j| 1.0 - j).collect();
+    let seed: Vec<f32> = detected.iter().zip(&dark).map(|(&d, &v)| if d { v } else { 0.0 }).collect();
+    let peak = max_filter(&seed, w, h, reach.max(0.0).floor() as usize);
     let d2 = crate::distance::squared_edt(detected, w, h);
     let r2 = reach * reach + 1e-3;
-    (0..w * h).map(|i| detected[i] || (d2[i] <= r2 && 1.0 - raw.data[i] >= half)).collect()
+    (0..w * h).map(|i| d2[i] <= r2 && peak[i] > 0.0 && dark[i] >= 0.5 * peak[i]).collect()
+}
+
+/// Maximum over the `(2r + 1)²` window (clipped at the borders), separably.
+fn max_filter(v: &[f32], w: usize, h: usize, r: usize) -> Vec<f32> {
+    let mut tmp = vec![0.0f32; w * h];
+    for (src, dst) in v.chunks_exact(w).zip(tmp.chunks_exact_mut(w)) {
+        for (x, d) in dst.iter_mut().enumerate() {
+            *d = src[x.saturating_sub(r)..(x + r + 1).min(w)].iter().fold(f32::MIN, |a, &b| a.max(b));
+        }
+    }
+    let mut out = vec![0.0f32; w * h];
+    for y in 0..h {
+        let (lo, hi) = (y.saturating_sub(r), (y + r + 1).min(h));
+        let dst = &mut out[y * w..(y + 1) * w];
+        dst.copy_from_slice(&tmp[lo * w..(lo + 1) * w]);
+        for yy in lo + 1..hi {
+            for (d, &s) in dst.iter_mut().zip(&tmp[yy * w..(yy + 1) * w]) {
+                *d = d.max(s);
+            }
+        }
+    }
+    out
 }
 
 /// The mask dilated by a disc of radius `r` (via the distance transform).
@@ -311,6 +401,34 @@ mod tests {
         let true_len = ((b[0] - a[0]).powi(2) + (b[1] - a[1]).powi(2)).sqrt();
         assert!((longest.length - true_len).abs() < 0.03 * true_len, "{} vs {true_len}", longest.length);
         assert!((longest.mean_width - 3.0).abs() <= 1.0, "width {}", longest.mean_width);
+    }
+
+    #[test]
+    fn streamed_normalisation_equals_the_plane_by_plane_one() {
+        let cracks = [SyntheticCrack { points: vec![[30.0, 40.0], [200.0, 150.0]], width: 3.0, contrast: 0.3 }];
+        let (mut img, _) = pavement(240, 180, 5, &cracks);
+        // A bright marking stripe exercises the clipping.
+        for y in 0..180 {
+            for x in 100..110 {
+                img.put_pixel(x, y, image::Luma([240]));
+            }
+        }
+        let p = CrackParams::default();
+        let (w, h) = (240, 180);
+        let i = Plane::from_gray(w, h, img.as_raw());
+        let (med, _) = hysteresis::robust_stats(&i.data);
+        assert_eq!(median_u8(img.as_raw()), med);
+        let c = p.background_clip;
+        let ib = Plane {
+            width: w,
+            height: h,
+            data: i.data.iter().map(|&v| if v > c * med || v < med / c { med } else { v }).collect(),
+        };
+        let b = background(&ib, p.background_radius);
+        let j =
+            Plane { width: w, height: h, data: i.data.iter().zip(&b.data).map(|(&v, &b)| v / b.max(1.0)).collect() };
+        let want = j.box_mean(p.smooth_radius, p.smooth_radius);
+        assert_eq!(normalised_intensity(&img, None, &p), want);
     }
 
     #[test]

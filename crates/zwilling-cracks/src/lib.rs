@@ -7,6 +7,7 @@
 //! strings). [`eval`] scores masks against references with the usual distance tolerance.
 #![warn(missing_docs)]
 
+pub mod corridor;
 pub mod crack_share;
 pub mod detect;
 pub mod distance;

@@ -76,12 +76,24 @@ pub struct Marking {
 /// Road markings in an intensity ortho (NoData cells ignored). Output order: by the first cell
 /// of each marking's component (row-major), then along the skeleton — deterministic.
 pub fn find_markings(ortho: &Grid<f32>, p: &MarkingParams) -> Vec<Marking> {
+    find_markings_on_road(ortho, None, p)
+}
+
+/// [`find_markings`] restricted to the road cells `road` (same size as the ortho, `true` = road,
+/// e.g. [`crate::corridor::corridor_mask`]): the asphalt level is estimated from road cells only
+/// and only road cells can be paint, so kerbs, sidewalks and walls are not taken for markings.
+pub fn find_markings_on_road(ortho: &Grid<f32>, road: Option<&[bool]>, p: &MarkingParams) -> Vec<Marking> {
     let (w, h) = (ortho.width, ortho.height);
     let cell = ortho.transform.cell_x;
-    if w == 0 || h == 0 || cell <= 0.0 {
+    if w == 0 || h == 0 || cell <= 0.0 || road.is_some_and(|r| r.len() != w * h) {
         return vec![];
     }
-    let valid: Vec<bool> = ortho.data.iter().map(|&v| v.is_finite() && !ortho.is_nodata(v)).collect();
+    let valid: Vec<bool> = ortho
+        .data
+        .iter()
+        .enumerate()
+        .map(|(k, &v)| v.is_finite() && !ortho.is_nodata(v) && road.is_none_or(|r| r[k]))
+        .collect();
     let mut vals: Vec<f32> = ortho.data.iter().zip(&valid).filter(|(_, &ok)| ok).map(|(&v, _)| v).collect();
     if vals.is_empty() {
         return vec![];

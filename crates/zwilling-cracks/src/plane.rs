@@ -126,6 +126,30 @@ impl Plane {
         Plane { width: w2, height: h2, data: sum.iter().zip(&cnt).map(|(&s, &c)| s / c as f32).collect() }
     }
 
+    /// [`Plane::block_mean`] of the 8-bit image `gray` (`width × height`) with every grey value
+    /// `g` replaced by `lut[g]`, without building the full-size plane. Equal to
+    /// `Plane::from_fn(.., |x, y| lut[g(x, y)]).block_mean(f)` when the `lut` values are
+    /// integers (then every partial sum below 2²⁴ is exact, in any order).
+    pub fn block_mean_u8(width: usize, height: usize, gray: &[u8], lut: &[f32; 256], f: usize) -> Plane {
+        assert_eq!(gray.len(), width * height, "grey buffer must be width*height long");
+        let (w2, h2) = (width.div_ceil(f), height.div_ceil(f));
+        let mut sum = vec![0.0f32; w2 * h2];
+        for (y, row) in gray.chunks_exact(width.max(1)).enumerate() {
+            let acc = &mut sum[(y / f) * w2..(y / f + 1) * w2];
+            for (a, block) in acc.iter_mut().zip(row.chunks(f)) {
+                *a += block.iter().map(|&g| lut[g as usize]).sum::<f32>();
+            }
+        }
+        for (by, row) in sum.chunks_exact_mut(w2.max(1)).enumerate() {
+            let ny = (height - by * f).min(f);
+            for (bx, v) in row.iter_mut().enumerate() {
+                let nx = (width - bx * f).min(f);
+                *v /= (nx * ny) as f32;
+            }
+        }
+        Plane { width: w2, height: h2, data: sum }
+    }
+
     /// Bilinear interpolation of this plane, taken as the `f × f` block means of a `width × height`
     /// plane, back to full size (block centres at `f·(i + 0.5) − 0.5`, clamped at the borders).
     pub fn upsample(&self, f: usize, width: usize, height: usize) -> Plane {
@@ -161,6 +185,87 @@ impl Plane {
     /// Approximate Gaussian blur: three box means of radius `r` (σ ≈ √(((2r+1)² − 1)/4)).
     pub fn gauss3(&self, r: usize) -> Plane {
         self.box_mean(r, r).box_mean(r, r).box_mean(r, r)
+    }
+}
+
+/// [`Plane::box_mean`] for small radii computed while the rows arrive one by one: each row is
+/// averaged horizontally into a ring of `2·ry + 1` rows and an output row is written as soon as
+/// its vertical window is complete. Bit-identical to `box_mean(rx, ry)` of the whole plane (same
+/// operations in the same order), with no full-size temporary plane.
+#[derive(Debug)]
+pub struct RowBoxMean {
+    width: usize,
+    height: usize,
+    rx: usize,
+    ry: usize,
+    ring: Vec<f32>,
+    pushed: usize,
+    out: Vec<f32>,
+}
+
+impl RowBoxMean {
+    /// A row-wise box mean of a `width × height` plane, or `None` when the radii are not small
+    /// (`rx, ry ≤ 3`, `width > 2·rx + 1`, `height > 2·ry + 1`; use [`Plane::box_mean`] then).
+    pub fn new(width: usize, height: usize, rx: usize, ry: usize) -> Option<Self> {
+        (rx <= 3 && ry <= 3 && width > 2 * rx + 1 && height > 2 * ry + 1).then(|| RowBoxMean {
+            width,
+            height,
+            rx,
+            ry,
+            ring: vec![0.0; (2 * ry + 1) * width],
+            pushed: 0,
+            out: Vec::with_capacity(width * height),
+        })
+    }
+
+    /// Adds the next input row (top to bottom, `width` values).
+    pub fn push(&mut self, src: &[f32]) {
+        let (w, rx, ry) = (self.width, self.rx, self.ry);
+        assert!(src.len() == w && self.pushed < self.height, "row of the wrong length or too many rows");
+        let slot = self.pushed % (2 * ry + 1);
+        let dst = &mut self.ring[slot * w..(slot + 1) * w];
+        let inv_x = 1.0 / (2 * rx + 1) as f32;
+        let inner = &mut dst[rx..w - rx];
+        inner.copy_from_slice(&src[..w - 2 * rx]);
+        for k in 1..=2 * rx {
+            for (d, &v) in inner.iter_mut().zip(&src[k..w - 2 * rx + k]) {
+                *d += v;
+            }
+        }
+        for d in inner.iter_mut() {
+            *d *= inv_x;
+        }
+        for x in (0..rx).chain(w - rx..w) {
+            let (lo, hi) = (x.saturating_sub(rx), (x + rx + 1).min(w));
+            dst[x] = src[lo..hi].iter().sum::<f32>() / (hi - lo) as f32;
+        }
+        self.pushed += 1;
+        let h = self.height;
+        while self.out.len() < h * w {
+            let y = self.out.len() / w;
+            if y + ry >= self.pushed && self.pushed < h {
+                break;
+            }
+            let (lo, hi) = (y.saturating_sub(ry), (y + ry + 1).min(h));
+            let inv = if hi - lo == 2 * ry + 1 { 1.0 / (2 * ry + 1) as f32 } else { 1.0 / (hi - lo) as f32 };
+            let row = |yy: usize| &self.ring[(yy % (2 * ry + 1)) * w..(yy % (2 * ry + 1) + 1) * w];
+            let start = self.out.len();
+            self.out.extend_from_slice(row(lo));
+            for yy in lo + 1..hi {
+                for (d, &v) in self.out[start..].iter_mut().zip(row(yy)) {
+                    *d += v;
+                }
+            }
+            for d in self.out[start..].iter_mut() {
+                *d *= inv;
+            }
+        }
+    }
+
+    /// The smoothed plane, once all rows were pushed.
+    pub fn finish(self) -> Plane {
+        assert_eq!(self.pushed, self.height, "not all rows were pushed");
+        Plane { width: self.width, height: self.height, data: self.out }
     }
 }
 
@@ -233,6 +338,27 @@ mod tests {
                 assert!((m.at(x, y) - s / n).abs() < 1e-4, "({x},{y})");
             }
         }
+    }
+
+    #[test]
+    fn streamed_and_u8_variants_equal_the_whole_plane_filters_bit_for_bit() {
+        let (w, h) = (37, 23);
+        let p = Plane::from_fn(w, h, |x, y| ((x * 37 + y * 11) % 17) as f32 * 0.37 + 0.01 * x as f32);
+        for (rx, ry) in [(0, 0), (1, 2), (2, 2), (3, 1)] {
+            let mut s = RowBoxMean::new(w, h, rx, ry).unwrap();
+            for row in p.data.chunks_exact(w) {
+                s.push(row);
+            }
+            assert_eq!(s.finish(), p.box_mean(rx, ry), "rx {rx} ry {ry}");
+        }
+        assert!(RowBoxMean::new(w, h, 4, 1).is_none());
+        let gray: Vec<u8> = (0..w * h).map(|i| (i * 97 % 251) as u8).collect();
+        let mut lut = [0.0f32; 256];
+        for (g, v) in lut.iter_mut().enumerate() {
+            *v = if g > 200 { 128.0 } else { g as f32 };
+        }
+        let full = Plane::from_fn(w, h, |x, y| lut[gray[y * w + x] as usize]);
+        assert_eq!(Plane::block_mean_u8(w, h, &gray, &lut, 4), full.block_mean(4));
     }
 
     #[test]

@@ -5,25 +5,8 @@
 //! `cargo bench -p zwilling-rain --bench rain`.
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use zwilling_core::{GeoTransform, Grid};
+use zwilling_rain::testdem::rolling_dem;
 use zwilling_rain::{accumulation, d8, fill, simulate, storm::Hyetograph};
-
-/// Rolling terrain with many small depressions, 1 m cells (deterministic).
-pub fn synthetic_dem(w: usize, h: usize) -> Grid<f32> {
-    let mut g = Grid::filled(w, h, GeoTransform::new(0.0, h as f64, 1.0), 0.0f32);
-    for r in 0..h {
-        for c in 0..w {
-            let (x, y) = (c as f32, r as f32);
-            let hash = ((c as u32).wrapping_mul(73856093) ^ (r as u32).wrapping_mul(19349663)) % 1000;
-            g.data[r * w + c] = 0.002 * y
-                + 0.001 * x
-                + 2.0 * (x * 0.013).sin() * (y * 0.011).cos()
-                + 0.5 * (x * 0.1).sin() * (y * 0.07).sin()
-                + hash as f32 * 1e-4;
-        }
-    }
-    g
-}
 
 fn side() -> usize {
     let cells: usize = std::env::var("ZW_BENCH_CELLS").ok().and_then(|v| v.parse().ok()).unwrap_or(25_000_000);
@@ -32,7 +15,7 @@ fn side() -> usize {
 
 fn bench(c: &mut Criterion) {
     let n = side();
-    let dem = synthetic_dem(n, n);
+    let dem = rolling_dem(n, n);
     let mut g = c.benchmark_group("topography");
     g.sample_size(10);
     g.throughput(Throughput::Elements((n * n) as u64));
@@ -43,7 +26,7 @@ fn bench(c: &mut Criterion) {
     g.bench_function("d8_accumulation", |b| b.iter(|| accumulation::flow_accumulation_d8(&dir, None)));
     g.finish();
 
-    let dem = synthetic_dem(1000, 1000);
+    let dem = rolling_dem(1000, 1000);
     let mut cfg = simulate::SimulationConfig::new(Hyetograph::parse("90mm/1h").unwrap());
     cfg.max_dt = 0.5;
     // wet the grid first so the steps measure flowing water

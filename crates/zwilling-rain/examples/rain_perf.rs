@@ -9,25 +9,8 @@
 
 use std::time::Instant;
 
-use zwilling_core::{GeoTransform, Grid};
+use zwilling_rain::testdem::rolling_dem;
 use zwilling_rain::{accumulation, d8, fill, simulate, storm::Hyetograph};
-
-/// The synthetic DEM of benches/rain.rs and benches/compare/rain_whitebox.py (1 m cells).
-fn synthetic_dem(w: usize, h: usize) -> Grid<f32> {
-    let mut g = Grid::filled(w, h, GeoTransform::new(0.0, h as f64, 1.0), 0.0f32);
-    for r in 0..h {
-        for c in 0..w {
-            let (x, y) = (c as f32, r as f32);
-            let hash = ((c as u32).wrapping_mul(73856093) ^ (r as u32).wrapping_mul(19349663)) % 1000;
-            g.data[r * w + c] = 0.002 * y
-                + 0.001 * x
-                + 2.0 * (x * 0.013).sin() * (y * 0.011).cos()
-                + 0.5 * (x * 0.1).sin() * (y * 0.07).sin()
-                + hash as f32 * 1e-4;
-        }
-    }
-    g
-}
 
 /// CPU time (user + system, all threads) of this process in seconds, from /proc/self/stat.
 fn cpu_seconds() -> f64 {
@@ -88,7 +71,7 @@ fn main() {
         }
         "fill-synthetic" => {
             let side: usize = arg(2, "10000").parse().unwrap();
-            let dem = synthetic_dem(side, side);
+            let dem = rolling_dem(side, side);
             let (t, cpu, filled) = best(1, || fill::fill_depressions(&dem).unwrap());
             let n = (side * side) as f64;
             let raised = dem.data.iter().zip(&filled.data).filter(|(a, b)| b > a).count();
@@ -97,7 +80,7 @@ fn main() {
         "solver" => {
             let side: usize = arg(2, "1000").parse().unwrap();
             let steps: usize = arg(3, "200").parse().unwrap();
-            let dem = synthetic_dem(side, side);
+            let dem = rolling_dem(side, side);
             let n = side * side;
             let cfg = simulate::SimulationConfig::new(Hyetograph::parse("90mm/1h").unwrap());
             // Wet start (5 cm everywhere), run 20 s so the water is moving, then time fixed steps.

@@ -95,18 +95,13 @@ pub fn flow_paths(dir: &Grid<u8>, acc_cells: &Grid<f64>, threshold_m2: f64, crs:
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::testdem::grid_res;
     use crate::{accumulation::flow_accumulation_d8, d8::flow_directions_d8};
-    use zwilling_core::GeoTransform;
 
     #[test]
     fn v_valley_has_one_trunk_and_tributaries() {
         // V-shaped valley draining south along column 10: side slopes feed the trunk.
-        let mut dem = Grid::filled(21, 30, GeoTransform::new(0.0, 60.0, 2.0), 0.0f32);
-        for r in 0..30 {
-            for c in 0..21 {
-                dem.data[r * 21 + c] = 0.5 * (c as f32 - 10.0).abs() + 0.1 * (30 - r) as f32;
-            }
-        }
+        let dem = grid_res(21, 30, 2.0, |c, r| 0.5 * (c as f32 - 10.0).abs() + 0.1 * (30 - r) as f32);
         let dir = flow_directions_d8(&dem);
         let acc = flow_accumulation_d8(&dir, None);
         // Threshold 200 m² = 50 cells: only the trunk qualifies.

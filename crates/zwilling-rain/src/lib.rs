@@ -25,5 +25,5 @@ pub mod risk;
 pub mod simulate;
 pub mod sinks;
 pub mod storm;
-#[cfg(test)]
-mod testdem;
+#[doc(hidden)]
+pub mod testdem;

@@ -130,15 +130,15 @@ pub fn flow_accumulation_mfd(dem: &Grid<f32>, dir: &Grid<u8>, method: MfdMethod)
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::testdem::grid;
     use crate::{d8::flow_directions_d8, fill::fill_depressions, neighbours::NO_DIRECTION};
-    use zwilling_core::GeoTransform;
 
     #[test]
     fn mfd_conserves_flow() {
-        let mut dem = Grid::filled(31, 27, GeoTransform::new(0.0, 27.0, 1.0), 0.0f32);
-        for (i, v) in dem.data.iter_mut().enumerate() {
-            *v = ((i * 7919) % 101) as f32 * 0.05 + (i / 31) as f32 * 0.02;
-        }
+        let dem = grid(31, 27, |c, r| {
+            let i = r * 31 + c;
+            ((i * 7919) % 101) as f32 * 0.05 + r as f32 * 0.02
+        });
         let f = fill_depressions(&dem).unwrap();
         let dir = flow_directions_d8(&f);
         for m in [MfdMethod::Freeman { exponent: 1.1 }, MfdMethod::Quinn] {
@@ -161,10 +161,7 @@ mod tests {
     fn tilted_plane_spreads_like_d8_on_rows() {
         // A plane falling east: the three eastward neighbours are lower, but the cardinal one is
         // steepest; interior rows still carry (c + 1) cells on average.
-        let mut dem = Grid::filled(10, 12, GeoTransform::new(0.0, 12.0, 1.0), 0.0f32);
-        for (i, v) in dem.data.iter_mut().enumerate() {
-            *v = 50.0 - (i % 10) as f32;
-        }
+        let dem = grid(10, 12, |c, _| 50.0 - c as f32);
         let acc = flow_accumulation_mfd(&dem, &flow_directions_d8(&dem), MfdMethod::Freeman { exponent: 1.1 });
         // column sums: every column collects all cells west of it (flow only moves east)
         for c in 0..10 {

@@ -131,19 +131,16 @@ pub fn sinks_layer(sinks: &[Sink], crs: &zwilling_core::CrsInfo) -> Layer {
 mod tests {
     use super::*;
     use crate::fill::fill_depressions;
+    use crate::testdem::grid_res;
     use std::f64::consts::PI;
-    use zwilling_core::GeoTransform;
 
     /// A DEM of radial profile `f(r)` around the centre, 0.5 m cells, 100 × 100.
     fn radial(f: impl Fn(f64) -> f64) -> Grid<f32> {
-        let mut g = Grid::filled(100, 100, GeoTransform::new(0.0, 50.0, 0.5), 0.0f32);
-        for r in 0..100 {
-            for c in 0..100 {
-                let (x, y) = g.transform.cell_center(c, r);
-                g.data[r * 100 + c] = f(((x - 25.0).powi(2) + (y - 25.0).powi(2)).sqrt()) as f32;
-            }
-        }
-        g
+        grid_res(100, 100, 0.5, |c, r| {
+            // cell centres: x = (c + ½) · 0.5, y = 50 − (r + ½) · 0.5
+            let (x, y) = ((c as f64 + 0.5) * 0.5, 50.0 - (r as f64 + 0.5) * 0.5);
+            f(((x - 25.0).powi(2) + (y - 25.0).powi(2)).sqrt()) as f32
+        })
     }
 
     #[test]

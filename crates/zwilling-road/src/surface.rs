@@ -20,13 +20,14 @@
 //! constant slope inside the footprint is unbiased.
 //!
 //! Wheel-path profiles use a local *quadratic* along the road (`quadratic_along`:
-//! `z ≈ a + b·ds + c·do + d·ds²`, Savitzky–Golay style) over a longer footprint (±0.30 m): a
+//! `z ≈ a + b·ds + c·do + d·ds²`, Savitzky–Golay style) over a longer footprint: a
 //! mobile-mapping scanner lays scan lines ~0.1 m apart, so a ±0.10 m footprint holds one or two
-//! lines and its along-road slope is fitted to the few-millimetre spread of one line — the height
-//! extrapolated from it carried centimetre noise into the profile (IRI 50 % high on the synthetic
-//! scenes). The quadratic term keeps the curvature of 1.7 m roughness waves (height loss < 1 %
-//! where a plane over ±0.30 m would lose ~8 %). A coordinate whose weighted spread is below 0.2 of
-//! the footprint's semi-axis (a single scan line) drops its terms instead of extrapolating them.
+//! lines. The quadratic term keeps the curvature of 1.7 m roughness waves. They are fitted to
+//! points corrected by the transverse shape ([`PointGrid::height_with_shape`]), so the footprint
+//! can be wide across (`flat_across`: rectangular, weights along only) without averaging over a
+//! rut. Transverse profiles use a quadratic *across* (`quadratic_across`, `z ≈ … + e·do²`) that
+//! follows a rut bottom. A coordinate whose weighted spread is below 0.2 of the footprint's
+//! semi-axis (a single scan line) drops its terms instead of extrapolating them.
 
 /// Parameters of the local fit.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -42,11 +43,26 @@ pub struct FitOptions {
     /// Add a curvature term `d·(s − s_node)²` along the road (local quadratic): unbiased for
     /// the curvature of short-wave roughness, so a longer footprint can average more scan lines.
     pub quadratic_along: bool,
+    /// Add a curvature term `e·(o − o_node)²` across the road (local quadratic): follows the
+    /// bottom of a rut instead of averaging over it.
+    pub quadratic_across: bool,
+    /// Rectangular footprint with weights `(1 − (Δs/r_s)²)²` along only (flat across) instead of
+    /// the elliptical biweight: more points count fully, for fits that need little resolution
+    /// across (shape-corrected wheel-path profiles).
+    pub flat_across: bool,
 }
 
 impl Default for FitOptions {
     fn default() -> Self {
-        FitOptions { radius: 0.10, along: 0.10, min_points: 6, reject_sigma: 3.0, quadratic_along: false }
+        FitOptions {
+            radius: 0.10,
+            along: 0.10,
+            min_points: 6,
+            reject_sigma: 3.0,
+            quadratic_along: false,
+            quadratic_across: false,
+            flat_across: false,
+        }
     }
 }
 
@@ -104,7 +120,7 @@ impl PointGrid {
 
     /// Calls `f` for every point in the ellipse of semi-axes (rs, ro) about (s, o) with its
     /// normalised squared distance.
-    fn for_near(&self, s: f64, o: f64, rs: f64, ro: f64, mut f: impl FnMut(&[f64; 3], f64)) {
+    fn for_near(&self, s: f64, o: f64, rs: f64, ro: f64, flat: bool, mut f: impl FnMut(&[f64; 3], f64)) {
         let i0 = ((s - rs - self.s0) / self.cell).floor().max(0.0) as usize;
         let i1 = (((s + rs - self.s0) / self.cell).floor().max(-1.0) as isize).min(self.ns as isize - 1);
         let j0 = ((o - ro - self.o0) / self.cell).floor().max(0.0) as usize;
@@ -116,9 +132,13 @@ impl PointGrid {
         for i in i0..=i1 as usize {
             let (a, b) = (self.start[i * self.no + j0] as usize, self.start[i * self.no + j1 as usize + 1] as usize);
             for p in &self.pts[a..b] {
-                let d2 = (p[0] - s).powi(2) * ks + (p[1] - o).powi(2) * ko;
-                if d2 <= 1.0 {
-                    f(p, d2);
+                let (a2, b2) = ((p[0] - s).powi(2) * ks, (p[1] - o).powi(2) * ko);
+                if flat {
+                    if a2 <= 1.0 && b2 <= 1.0 {
+                        f(p, a2);
+                    }
+                } else if a2 + b2 <= 1.0 {
+                    f(p, a2 + b2);
                 }
             }
         }
@@ -126,13 +146,25 @@ impl PointGrid {
 
     /// Height of the robust local plane at (s, o), NaN without enough points.
     pub fn height(&self, s: f64, o: f64, opt: &FitOptions) -> f64 {
+        self.height_with_shape(s, o, opt, |_| 0.0)
+    }
+
+    /// Height at (s, o) after subtracting a known transverse shape from every point:
+    /// `z − shape(o_point)` is fitted (points where `shape` is NaN are left out). With
+    /// `shape(o) = T(o) − T(o_node)` of a smooth transverse profile T the footprint can be wide
+    /// across the road without averaging over a rut: the fit sees the surface as if every point
+    /// lay at the node's offset.
+    pub fn height_with_shape(&self, s: f64, o: f64, opt: &FitOptions, shape: impl Fn(f64) -> f64) -> f64 {
         SCRATCH.with(|cell| {
             let (near, work) = &mut *cell.borrow_mut();
             for grow in [1.0, 2.0] {
                 near.clear();
-                self.for_near(s, o, grow * opt.along, grow * opt.radius, |p, d2| {
-                    let w = (1.0 - d2).powi(2).max(1e-3);
-                    near.push([p[0] - s, p[1] - o, p[2], w]);
+                self.for_near(s, o, grow * opt.along, grow * opt.radius, opt.flat_across, |p, d2| {
+                    let c = shape(p[1]);
+                    if c.is_finite() {
+                        let w = (1.0 - d2).powi(2).max(1e-3);
+                        near.push([p[0] - s, p[1] - o, p[2] - c, w]);
+                    }
                 });
                 if near.len() >= opt.min_points {
                     return robust_plane(near, work, opt, grow);
@@ -149,11 +181,12 @@ thread_local! {
     static SCRATCH: std::cell::RefCell<Scratch> = const { std::cell::RefCell::new((Vec::new(), Vec::new())) };
 }
 
-/// Weighted plane (or along-quadratic) fit with two rounds of outlier rejection; returns the
-/// height at (0, 0). Each entry is `[ds, do, z, weight]`; weights of rejected points are set to 0.
+/// Weighted plane (or quadratic) fit with two rounds of outlier rejection; returns the height at
+/// (0, 0). Each entry is `[ds, do, z, weight]`; weights of rejected points are set to 0.
 fn robust_plane(p: &mut [[f64; 4]], work: &mut Vec<f64>, opt: &FitOptions, grow: f64) -> f64 {
-    let (k, quadratic) = (opt.reject_sigma, opt.quadratic_along);
+    let k = opt.reject_sigma;
     let axes = [grow * opt.along, grow * opt.radius];
+    let quad = [opt.quadratic_along, opt.quadratic_across];
     // round 0: keep points near the median height (a plane tilted by outliers would hide them)
     work.clear();
     work.extend(p.iter().map(|q| q[2]));
@@ -166,23 +199,24 @@ fn robust_plane(p: &mut [[f64; 4]], work: &mut Vec<f64>, opt: &FitOptions, grow:
             q[3] = 0.0;
         }
     }
-    let Some(first) = surface(p, quadratic, axes) else { return med };
+    let Some(first) = surface(p, quad, axes) else { return med };
     // round 1: residuals to the surface, robust sigma of the kept points
     work.clear();
-    work.extend(p.iter().filter(|q| q[3] > 0.0).map(|q| (q[2] - eval(&first, q)).abs()));
+    work.extend(p.iter().filter(|q| q[3] > 0.0).map(|q| (q[2] - first.at(q[0], q[1])).abs()));
     let sigma = (1.4826 * median(work)).max(0.001);
     let mut kept = 0;
     for q in p.iter_mut() {
-        if (q[2] - eval(&first, q)).abs() > k * sigma {
+        if (q[2] - first.at(q[0], q[1])).abs() > k * sigma {
             q[3] = 0.0;
         } else {
             kept += 1;
         }
     }
+    let h0 = first.at(0.0, 0.0);
     if kept < 3 {
-        return first[0];
+        return h0;
     }
-    surface(p, quadratic, axes).map_or(first[0], |c| c[0])
+    surface(p, quad, axes).map_or(h0, |c| c.at(0.0, 0.0))
 }
 
 fn median(v: &mut [f64]) -> f64 {
@@ -193,17 +227,33 @@ fn median(v: &mut [f64]) -> f64 {
     *v.select_nth_unstable_by(m, f64::total_cmp).1
 }
 
-fn eval(c: &[f64; 4], q: &[f64; 4]) -> f64 {
-    c[0] + c[1] * q[0] + c[2] * q[1] + c[3] * q[0] * q[0]
+/// A fitted local surface in centred, scaled coordinates u = (ds − ms)/ss, v = (do − mo)/so:
+/// z = k0 + k1·u + k2·v + k3·u² + k4·v².
+struct LocalSurface {
+    centre: [f64; 2],
+    spread: [f64; 2],
+    k: [f64; 5],
 }
 
-/// Weighted least-squares surface z = c0 + c1·ds + c2·do (+ c3·ds² when `quadratic`) by the
-/// normal equations in coordinates centred on the weighted mean. A term whose coordinate
-/// barely varies among the weighted points (weighted spread below 0.2 of the footprint's
-/// semi-axis `axes` = [along, across], e.g. a footprint that holds a single scan line) is left
-/// out instead of extrapolated.
+impl LocalSurface {
+    fn basis(&self, ds: f64, d_o: f64) -> [f64; 5] {
+        let u = if self.spread[0] > 0.0 { (ds - self.centre[0]) / self.spread[0] } else { 0.0 };
+        let v = if self.spread[1] > 0.0 { (d_o - self.centre[1]) / self.spread[1] } else { 0.0 };
+        [1.0, u, v, u * u, v * v]
+    }
+
+    fn at(&self, ds: f64, d_o: f64) -> f64 {
+        self.basis(ds, d_o).iter().zip(&self.k).map(|(b, k)| b * k).sum()
+    }
+}
+
+/// Weighted least-squares surface z = c0 + c1·ds + c2·do (+ c3·ds² / c4·do² when `quad` along /
+/// across) by the normal equations in coordinates centred on the weighted mean and scaled by the
+/// weighted spread. A coordinate that barely varies among the weighted points (weighted spread
+/// below 0.2 of the footprint's semi-axis `axes` = [along, across], e.g. a footprint that holds
+/// a single scan line) loses its terms instead of extrapolating them.
 /// `None` without weight.
-fn surface(p: &[[f64; 4]], quadratic: bool, axes: [f64; 2]) -> Option<[f64; 4]> {
+fn surface(p: &[[f64; 4]], quad: [bool; 2], axes: [f64; 2]) -> Option<LocalSurface> {
     let (mut w, mut ms, mut mo) = (0.0, 0.0, 0.0);
     for q in p {
         w += q[3];
@@ -222,7 +272,6 @@ fn surface(p: &[[f64; 4]], quadratic: bool, axes: [f64; 2]) -> Option<[f64; 4]> 
     let (ss, so) = ((vs / w).sqrt(), (vo / w).sqrt());
     let use_s = ss > 0.2 * axes[0];
     let use_o = so > 0.2 * axes[1];
-    // basis functions of the centred, scaled coordinates: 1, u, v, u² − mean(u²)
     let mut terms: Vec<usize> = vec![0];
     if use_s {
         terms.push(1);
@@ -230,19 +279,18 @@ fn surface(p: &[[f64; 4]], quadratic: bool, axes: [f64; 2]) -> Option<[f64; 4]> 
     if use_o {
         terms.push(2);
     }
-    if use_s && quadratic {
+    if use_s && quad[0] {
         terms.push(3);
     }
-    let basis = |q: &[f64; 4]| {
-        let u = if ss > 0.0 { (q[0] - ms) / ss } else { 0.0 };
-        let v = if so > 0.0 { (q[1] - mo) / so } else { 0.0 };
-        [1.0, u, v, u * u]
-    };
+    if use_o && quad[1] {
+        terms.push(4);
+    }
+    let mut fit = LocalSurface { centre: [ms, mo], spread: [ss, so], k: [0.0; 5] };
     let m = terms.len();
-    let mut ata = [[0.0; 4]; 4];
-    let mut atb = [0.0; 4];
+    let mut ata = [[0.0; 5]; 5];
+    let mut atb = [0.0; 5];
     for q in p.iter().filter(|q| q[3] > 0.0) {
-        let b = basis(q);
+        let b = fit.basis(q[0], q[1]);
         for (a, &ta) in terms.iter().enumerate() {
             atb[a] += q[3] * b[ta] * q[2];
             for (c, &tc) in terms.iter().enumerate() {
@@ -251,24 +299,15 @@ fn surface(p: &[[f64; 4]], quadratic: bool, axes: [f64; 2]) -> Option<[f64; 4]> 
         }
     }
     let x = solve(&mut ata, &mut atb, m)?;
-    let mut coef = [0.0; 4]; // in basis units
     for (a, &t) in terms.iter().enumerate() {
-        coef[t] = x[a];
+        fit.k[t] = x[a];
     }
-    // back to z = c0 + c1·ds + c2·do + c3·ds² about the node (ds, do measured from the node)
-    let (a1, a2, a3) = (
-        if ss > 0.0 { coef[1] / ss } else { 0.0 },
-        if so > 0.0 { coef[2] / so } else { 0.0 },
-        if ss > 0.0 { coef[3] / (ss * ss) } else { 0.0 },
-    );
-    let c0 = coef[0] - a1 * ms - a2 * mo + a3 * ms * ms;
-    let c1 = a1 - 2.0 * a3 * ms;
-    Some([c0, c1, a2, a3])
+    Some(fit)
 }
 
 /// Solves the leading `m`×`m` system by Gaussian elimination with partial pivoting; `None`
 /// when singular.
-fn solve(a: &mut [[f64; 4]; 4], b: &mut [f64; 4], m: usize) -> Option<[f64; 4]> {
+fn solve(a: &mut [[f64; 5]; 5], b: &mut [f64; 5], m: usize) -> Option<[f64; 5]> {
     let scale = (0..m).map(|i| a[i][i].abs()).fold(0.0, f64::max);
     for c in 0..m {
         let p = (c..m).max_by(|&i, &j| a[i][c].abs().total_cmp(&a[j][c].abs()))?;
@@ -285,7 +324,7 @@ fn solve(a: &mut [[f64; 4]; 4], b: &mut [f64; 4], m: usize) -> Option<[f64; 4]> 
             b[r] -= f * b[c];
         }
     }
-    let mut x = [0.0; 4];
+    let mut x = [0.0; 5];
     for r in (0..m).rev() {
         x[r] = (b[r] - (r + 1..m).map(|k| a[r][k] * x[k]).sum::<f64>()) / a[r][r];
     }

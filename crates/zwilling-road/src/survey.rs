@@ -12,11 +12,13 @@
 //! 1. a [`PointGrid`] of the points and a [`SurfaceWindow`] of robust local plane fits every
 //!    `node_along` (10 cm) along and `node_across` (5 cm) across the lane
 //!    ([`crate::surface`]), rows in parallel;
-//! 2. longitudinal profiles in both wheel paths (±0.85 m) every `profile_step` (0.10 m), each
-//!    sample its own local fit (footprint 0.10 m along × 0.15 m across);
-//! 3. transverse profiles every `transverse_step` (0.5 m), sampled every `node_across` by local
-//!    fits with a footprint 0.25 m along × 0.08 m across: rut depth, water depth, cross slope
-//!    ([`crate::transverse`]); the longitudinal slope LN from the profiles' centre heights;
+//! 2. transverse profiles every `transverse_step` (0.5 m), sampled every `node_across` by local
+//!    fits with a footprint ±2.0 m along × ±0.12 m across, quadratic across: rut depth, water
+//!    depth, cross slope ([`crate::transverse`]); the longitudinal slope LN from the profiles'
+//!    centre heights;
+//! 3. longitudinal profiles in both wheel paths (±0.85 m) every `profile_step` (0.10 m), each
+//!    sample its own fit over ±0.60 m along × ±0.55 m across of points corrected by the transverse
+//!    shape (z − (T(o) − T(o_wheel)), T interpolated between neighbouring transverse profiles);
 //! 4. potholes ([`crate::potholes`]) whose centroid lies in the window.
 //!
 //! Points arriving for a window already processed (a drive that revisits a place, or files not in
@@ -58,6 +60,9 @@ pub struct RoadConfig {
     pub fit_transverse: FitOptions,
     /// Local surface fit of wheel-path profile samples (wider across the road).
     pub fit_profile: FitOptions,
+    /// Correct the wheel-path profile points by the transverse shape (ruts, cross slope) measured
+    /// by the neighbouring transverse profiles, so `fit_profile` may be wide across.
+    pub profile_shape_correction: bool,
     /// Raw sections processed together in one window (fewer margins to recompute).
     pub batch: usize,
     /// Raw section length (m).
@@ -87,8 +92,15 @@ impl Default for RoadConfig {
             rut_straightedge: 1.2,
             edge_margin: 0.10,
             fit: FitOptions::default(),
-            fit_transverse: FitOptions { radius: 0.08, along: 0.25, ..FitOptions::default() },
-            fit_profile: FitOptions { radius: 0.30, along: 0.40, quadratic_along: true, ..FitOptions::default() },
+            fit_transverse: FitOptions { radius: 0.12, along: 2.0, quadratic_across: true, ..FitOptions::default() },
+            fit_profile: FitOptions {
+                radius: 0.55,
+                along: 0.60,
+                quadratic_along: true,
+                flat_across: true,
+                ..FitOptions::default()
+            },
+            profile_shape_correction: true,
             batch: 5,
             raw_section: 10.0,
             eval_section: 100.0,
@@ -183,7 +195,7 @@ impl RoadSurvey {
     /// Feeds a block of points; processes every window the stream has passed.
     pub fn push(&mut self, block: &PointBlock) {
         self.seen += block.len() as u64;
-        let half = self.cfg.lane_width / 2.0 + self.reach();
+        let half = self.cfg.lane_width / 2.0 + self.reach_across();
         let classes = &self.cfg.classes;
         let projected: Vec<Option<[f64; 3]>> = (0..block.len())
             .into_par_iter()
@@ -224,9 +236,16 @@ impl RoadSurvey {
         ((k + 1) as f64 * self.window_len()).min(self.alignment.length())
     }
 
+    /// Largest footprint extent along the road (a fit may double its footprint).
     fn reach(&self) -> f64 {
         let c = &self.cfg;
-        2.0 * [c.fit, c.fit_transverse, c.fit_profile].iter().map(|f| f.radius.max(f.along)).fold(0.0, f64::max)
+        2.0 * [c.fit, c.fit_transverse, c.fit_profile].iter().map(|f| f.along).fold(0.0, f64::max)
+    }
+
+    /// Largest footprint extent across the road.
+    fn reach_across(&self) -> f64 {
+        let c = &self.cfg;
+        2.0 * [c.fit, c.fit_transverse, c.fit_profile].iter().map(|f| f.radius).fold(0.0, f64::max)
     }
 
     /// Processes the remaining windows and returns the result.
@@ -258,7 +277,8 @@ impl RoadSurvey {
             pts.extend_from_slice(v);
         }
         let half = cfg.lane_width / 2.0;
-        let grid = PointGrid::new(&pts, g0, g1, -half - r, half + r, 0.1);
+        let ra = self.reach_across();
+        let grid = PointGrid::new(&pts, g0, g1, -half - ra, half + ra, 0.1);
         drop(pts);
         // surface grid for potholes, rows in parallel
         let (ds, d_o) = (cfg.node_along, cfg.node_across);
@@ -273,33 +293,58 @@ impl RoadSurvey {
             }
         });
         let win = SurfaceWindow { s0: ws0, o0: -half, cell_s: ds, cell_o: d_o, rows, cols, z };
-        // longitudinal profiles
+        // transverse profiles every `transverse_step`, each sample its own fit; one extra profile
+        // before and after the window serves the wheel-path shape correction
+        let edge = half - cfg.edge_margin + 1e-9;
+        let offsets: Vec<f64> = (0..cols).map(|j| win.offset(j)).filter(|o| o.abs() <= edge).collect();
+        let n_tp = ((w1 - w0) / cfg.transverse_step).round() as usize;
+        let tprof: Vec<(f64, Vec<f64>)> = (-1..=n_tp as i64)
+            .into_par_iter()
+            .map(|t| {
+                let s = w0 + (t as f64 + 0.5) * cfg.transverse_step;
+                (s, offsets.iter().map(|&o| grid.height(s, o, &cfg.fit_transverse)).collect())
+            })
+            .collect();
+        let transverse: Vec<(f64, TransverseMeasures, f64)> = tprof[1..=n_tp]
+            .par_iter()
+            .map(|(s, zs)| (*s, transverse::evaluate(&offsets, zs, cfg.rut_straightedge), zs[offsets.len() / 2]))
+            .collect();
+        // longitudinal profiles: points corrected by the transverse shape (interpolated between
+        // the neighbouring transverse profiles) relative to the wheel path
         let first = (w0 / cfg.profile_step).round() as usize;
         let last = ((w1 / cfg.profile_step).round() as usize).max(first);
+        let (o_first, d_off) = (offsets[0], cfg.node_across);
+        let shape_at = |zs: &[f64], o: f64| -> f64 {
+            let f = (o - o_first) / d_off;
+            if f < 0.0 || f > (zs.len() - 1) as f64 {
+                return f64::NAN;
+            }
+            let i = (f.floor() as usize).min(zs.len() - 2);
+            zs[i] + (f - i as f64) * (zs[i + 1] - zs[i])
+        };
         let samples: Vec<[f64; 2]> = (first..last)
             .into_par_iter()
             .map(|i| {
                 let s = i as f64 * cfg.profile_step;
-                [-1.0, 1.0].map(|side| grid.height(s, side * cfg.wheel_path_offset, &cfg.fit_profile))
+                let f = ((s - w0) / cfg.transverse_step - 0.5 + 1.0).clamp(0.0, n_tp as f64);
+                let k = (f.floor() as usize).min(n_tp);
+                let (za, zb, t) = (&tprof[k].1, &tprof[(k + 1).min(n_tp + 1)].1, f - k as f64);
+                let tz = |o: f64| shape_at(za, o) + t * (shape_at(zb, o) - shape_at(za, o));
+                [-1.0, 1.0].map(|side| {
+                    let ow = side * cfg.wheel_path_offset;
+                    let zw = tz(ow);
+                    if cfg.profile_shape_correction && zw.is_finite() {
+                        grid.height_with_shape(s, ow, &cfg.fit_profile, |o| tz(o) - zw)
+                    } else {
+                        grid.height(s, ow, &cfg.fit_profile)
+                    }
+                })
             })
             .collect();
         for v in samples {
             self.profiles[0].push(v[0]);
             self.profiles[1].push(v[1]);
         }
-        // transverse profiles, each sample its own fit
-        let edge = half - cfg.edge_margin + 1e-9;
-        let offsets: Vec<f64> = (0..cols).map(|j| win.offset(j)).filter(|o| o.abs() <= edge).collect();
-        let n_tp = ((w1 - w0) / cfg.transverse_step).round() as usize;
-        let transverse: Vec<(f64, TransverseMeasures, f64)> = (0..n_tp)
-            .into_par_iter()
-            .map(|t| {
-                let s = w0 + (t as f64 + 0.5) * cfg.transverse_step;
-                let zs: Vec<f64> = offsets.iter().map(|&o| grid.height(s, o, &cfg.fit_transverse)).collect();
-                let centre = zs[offsets.len() / 2];
-                (s, transverse::evaluate(&offsets, &zs, cfg.rut_straightedge), centre)
-            })
-            .collect();
         // raw sections of this window
         let row_of = |s: f64| ((s - ws0) / ds).round() as usize;
         let mut a = w0;
@@ -380,7 +425,8 @@ pub(crate) mod tests {
         assert_eq!(res.raw.len(), 12);
         // at most (window + 2·(margin + fit reach + 1 m) + lookahead + 2 m) of road is buffered
         let cfg = RoadConfig::default();
-        let bound = cfg.raw_section * cfg.batch as f64 + 2.0 * (MARGIN + 0.5 + 1.0) + cfg.lookahead + 2.0;
+        let reach = RoadSurvey::new(straight(10.0), cfg.clone()).reach();
+        let bound = cfg.raw_section * cfg.batch as f64 + 2.0 * (MARGIN + reach + 1.0) + cfg.lookahead + 2.0;
         assert!(peak < (bound * 4.0 * 1500.0) as usize, "peak {peak}");
         for sec in &res.raw {
             assert!(sec.coverage > 0.99);
@@ -390,27 +436,12 @@ pub(crate) mod tests {
             assert!((qn - 2.5).abs() < 0.05, "qn {qn}");
             assert!((sec.ln - 1.0).abs() < 0.05, "ln {}", sec.ln);
         }
-        // wheel paths run along the rut bottoms: profile = grade − 0.85·2.5 % − rut, raised by
-        // the footprint's mean of the V: rut·E_w[|o|]/0.5 with the biweight over the ellipse
-        // (numerical integration below; the along-road terms and the odd o term cancel)
-        let f = cfg.fit_profile;
-        let (mut wsum, mut wo) = (0.0, 0.0);
-        for a in -200..=200 {
-            for b in -200..=200 {
-                let (u, v) = (a as f64 / 200.0, b as f64 / 200.0);
-                let d2 = u * u + v * v;
-                if d2 <= 1.0 {
-                    let w = (1.0 - d2).powi(2);
-                    wsum += w;
-                    wo += w * (v * f.radius).abs();
-                }
-            }
-        }
-        let lift = rut * (wo / wsum) / 0.5;
+        // wheel paths run along the rut bottoms: with the transverse shape correction the
+        // profile is the rut bottom (grade − 0.85·2.5 % − rut), not an average over the V
         let p = &res.profiles[1];
         let i = 500;
-        let expect = 0.01 * p.station(i) - 0.025 * 0.85 - rut + lift;
-        assert!((p.z[i] - expect).abs() < 0.002, "{} vs {expect}", p.z[i]);
+        let expect = 0.01 * p.station(i) - 0.025 * 0.85 - rut;
+        assert!((p.z[i] - expect).abs() < 0.001, "{} vs {expect}", p.z[i]);
         assert!(res.potholes.is_empty());
     }
 }

@@ -4,9 +4,10 @@
 //! exactly as the CLI does with files; the measures are compared with `Scene::truth()`:
 //! RISS per 100 m section from the scene's crack polylines (within two 1 m cells of the truth),
 //! every grade equal to the preset applied to the measures, no false potholes and every pothole
-//! of the lane found. The accuracy targets (rut ±1.5 mm, IRI ±5 %, pothole depth ±3 mm, area and
-//! volume ±10 %) are asserted in an ignored test: not yet met with the scene's 5 mm point noise
-//! (docs/road.md, known gaps).
+//! of the lane found, and per 10 m section the rut depth of each half-lane within ±1.5 mm of the
+//! truth. The remaining accuracy targets (IRI ±5 %, pothole depth ±3 mm, area and volume ±10 %)
+//! are asserted in an ignored test: not yet met with the scene's 5 mm point noise (docs/road.md,
+//! known gaps).
 
 use zwilling_road::damage::{CrackLine, CrackObservations};
 use zwilling_road::grades::grade;
@@ -138,14 +139,16 @@ fn report(seed: u64, w: &[f64; 5]) {
 #[test]
 fn synth_scenes_match_truth_in_cracks_grades_and_pothole_detection() {
     for seed in [1, 2, 3] {
-        report(seed, &check_seed(seed));
+        let w = check_seed(seed);
+        report(seed, &w);
+        // rut depth (issue: ±1.5 mm per section against the straightedge truth)
+        assert!(w[0] <= 1.5, "seed {seed}: rut depth off by {:.2} mm", w[0]);
     }
 }
 
 #[test]
-#[ignore = "known gap (2026-11-27): with the scene's 5 mm point noise IRI is +1..+14 % (noise-free: -1..-3 %), rut depth \
-            misses ±1.5 mm on some sections (worst 3.1 mm, seed 3), pothole depth up to 21 mm / area up to 60 % off; \
-            see docs/road.md; run with --ignored"]
+#[ignore = "known gap (2026-11-27, session 3): with the scene's 5 mm point noise IRI is -6.6..+4.8 % of the truth \
+            (target 5 %), pothole depth up to 21 mm / area up to 60 % off (unchanged); see docs/road.md; run with --ignored"]
 fn synth_scenes_meet_the_accuracy_targets() {
     for seed in [1, 2, 3] {
         let w = check_seed(seed);

@@ -47,6 +47,7 @@ pub struct Link {
     /// The cell of another tile the flow path from `cell` enters, if any.
     pub target: Option<u64>,
     /// Local accumulation of `cell` when its own direction leaves the tile, else 0.
+    #[serde(with = "crate::exact::f64_bits")]
     pub outflow: f64,
 }
 
@@ -65,6 +66,7 @@ pub struct TileInflow {
     /// Tile number.
     pub tile: usize,
     /// `(global cell, inflow)`, sorted by cell.
+    #[serde(with = "crate::exact::pairs_f64_bits")]
     pub inflow: Vec<(u64, f64)>,
 }
 

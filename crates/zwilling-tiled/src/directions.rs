@@ -45,6 +45,7 @@ pub struct CellZ {
     /// Global cell index `row · width + col`.
     pub cell: u64,
     /// Filled elevation.
+    #[serde(with = "crate::exact::f32_bits")]
     pub z: f32,
 }
 

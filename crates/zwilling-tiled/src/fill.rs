@@ -58,6 +58,7 @@ pub struct SpillEdge {
     /// Larger local label.
     pub b: u32,
     /// Lowest elevation over which the two labels' cells connect.
+    #[serde(with = "crate::exact::f32_bits")]
     pub z: f32,
 }
 
@@ -69,6 +70,7 @@ pub struct BorderCell {
     /// Local label.
     pub label: u32,
     /// Elevation (border cells are never raised by the per-tile flood).
+    #[serde(with = "crate::exact::f32_bits")]
     pub z: f32,
 }
 
@@ -91,6 +93,7 @@ pub struct TileSpill {
     /// Tile number.
     pub tile: usize,
     /// Spill elevation per local label (−∞ for label 0).
+    #[serde(with = "crate::exact::vec_f32_bits")]
     pub spill: Vec<f32>,
 }
 
@@ -395,6 +398,32 @@ mod tests {
         let json = serde_json::to_string(&s).unwrap();
         let back: FillTileSummary = serde_json::from_str(&json).unwrap();
         assert_eq!(back, s);
+    }
+
+    #[test]
+    fn summaries_through_json_give_the_single_machine_fill() {
+        // What separate processes do: every summary and spill list goes through JSON text.
+        // The spill lists hold ±∞ (labels that never spill) and the borders NaN / −9999 NoData.
+        fn via_json<T: Serialize + for<'de> Deserialize<'de>>(v: &T) -> T {
+            serde_json::from_str(&serde_json::to_string(v).unwrap()).unwrap()
+        }
+        for (k, dem) in test_dems().iter().enumerate() {
+            let reference = zwilling_rain::fill::fill_depressions(dem).unwrap();
+            let layout = TileLayout::new(dem.width, dem.height, 7, 5).unwrap();
+            let window = |t: usize| layout.window(t, 1).extract(&dem.data, dem.width);
+            let summaries: Vec<FillTileSummary> = (0..layout.count())
+                .map(|t| via_json(&fill_tile_pass(&layout, t, &window(t), dem.nodata).unwrap()))
+                .collect();
+            let spill = solve_spill_graph(&layout, &summaries).unwrap();
+            assert!(spill.iter().any(|s| s.spill.iter().any(|z| z.is_infinite())), "dem {k}: no ±∞ to carry");
+            let mut filled = dem.data.clone();
+            for (t, s) in spill.iter().enumerate() {
+                let v = finalise_fill_tile(&layout, t, &window(t), dem.nodata, &via_json(s)).unwrap();
+                layout.tile(t).insert(&v, &mut filled, dem.width);
+            }
+            let same = reference.data.iter().zip(&filled).all(|(a, b)| a.to_bits() == b.to_bits());
+            assert!(same, "dem {k}: fill through JSON summaries differs from the single-machine fill");
+        }
     }
 
     #[test]

@@ -25,6 +25,7 @@
 
 pub mod accumulation;
 pub mod directions;
+pub mod exact;
 pub mod fill;
 pub mod layout;
 pub mod run;

@@ -87,7 +87,8 @@ impl NodeKey {
     /// The node at `level` containing position `p`.
     pub fn containing(cube: &Cube, level: u8, p: [f64; 3]) -> NodeKey {
         let n = 1u64 << level;
-        let i = |k: usize| (((p[k] - cube.min[k]) / cube.size * n as f64).floor().max(0.0) as u64).min(n - 1) as u32;
+        // `max(0.0) as u64` is floor for the non-negative values left (and 0 for NaN), without a libm call.
+        let i = |k: usize| (((p[k] - cube.min[k]) / cube.size * n as f64).max(0.0) as u64).min(n - 1) as u32;
         NodeKey { level, x: i(0), y: i(1), z: i(2) }
     }
 
@@ -111,7 +112,7 @@ fn sample(points: &[[f64; 3]], idx: Vec<u32>, min: [f64; 3], size: f64, grid: u3
     let (mut sel, mut rest) = (Vec::new(), Vec::with_capacity(idx.len()));
     for i in idx {
         let p = points[i as usize];
-        let c = |k: usize| (((p[k] - min[k]) * scale).floor().max(0.0) as usize).min(g - 1);
+        let c = |k: usize| (((p[k] - min[k]) * scale).max(0.0) as usize).min(g - 1);
         let cell = (c(2) * g + c(1)) * g + c(0);
         let (w, b) = (cell / 64, 1u64 << (cell % 64));
         if taken[w] & b == 0 {

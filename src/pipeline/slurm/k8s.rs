@@ -3,10 +3,10 @@
 //! One `batch/v1` Job per stage with `completionMode: Indexed`, `completions` = number of tasks;
 //! each pod runs `zwilling run PIPELINE --step STAGE --task $JOB_COMPLETION_INDEX` with the output
 //! folder on a `ReadWriteMany` volume (the only state, as on Slurm). Kubernetes has no
-//! dependencies between Jobs, so `run.sh` applies them in order and waits for each to complete
-//! (`kubectl wait --for=condition=complete`). A failed index is retried by the Job's
-//! `backoffLimitPerIndex`; after a failed Job, rerunning `run.sh` skips finished tasks via the
-//! manifest.
+//! dependencies between Jobs, so `run.sh` applies them in order and waits for each to reach the
+//! `Complete` condition (and stops at `Failed`). A failed index is retried by the Job's
+//! `backoffLimitPerIndex` (Kubernetes ≥ 1.29; 1.28 with the `JobBackoffLimitPerIndex` feature
+//! gate); after a failed Job, rerunning `run.sh` skips finished tasks via the manifest.
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -39,8 +39,7 @@ pub fn job_yaml(job: &Job, index: usize, config: &Path, hydro: Option<&str>, o: 
     let name = format!("zw-{index:02}-{}", job.stage.replace('/', "-"));
     let n = job.tasks.len();
     let mut args = vec![
-        "-q".to_string(),
-        "--threads".into(),
+        "--threads".to_string(),
         o.cpus.to_string(),
         "run".into(),
         config.display().to_string(),
@@ -85,7 +84,19 @@ pub fn write(dir: &Path, jobs: &[Job], config: &Path, hydro: Option<&str>, o: &K
     std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
     let mut files = vec![];
     let mut script = String::from(
-        "#!/bin/sh\n# Applies the stages in order; each waits for the one before (Kubernetes Jobs have no dependencies).\nset -e\ncd \"$(dirname \"$0\")\"\n",
+        "#!/bin/sh\n# Applies the stages in order; each waits for the one before (Kubernetes Jobs have no dependencies).\n\
+         # Rerun it after a failure: finished tasks are skipped (the run manifest on the shared volume).\n\
+         set -e\ncd \"$(dirname \"$0\")\"\n\
+         wait_job() { # $1 = Job name: returns when it completes, fails when it failed\n\
+         \x20 while :; do\n\
+         \x20   c=$(kubectl get job \"$1\" -o jsonpath='{.status.conditions[?(@.status==\"True\")].type}')\n\
+         \x20   case \" $c \" in\n\
+         \x20     *\" Complete \"*) return 0 ;;\n\
+         \x20     *\" Failed \"*) echo \"Job $1 failed (kubectl describe job/$1; kubectl logs job/$1)\" >&2; return 1 ;;\n\
+         \x20   esac\n\
+         \x20   sleep 10\n\
+         \x20 done\n\
+         }\n",
     );
     for (k, job) in jobs.iter().enumerate() {
         let name = format!("{k:02}-{}.yaml", job.stage.replace('/', "-"));
@@ -94,7 +105,7 @@ pub fn write(dir: &Path, jobs: &[Job], config: &Path, hydro: Option<&str>, o: &K
         let job_name = format!("zw-{k:02}-{}", job.stage.replace('/', "-"));
         let _ = writeln!(
             script,
-            "kubectl delete job {job_name} --ignore-not-found\nkubectl apply -f {name}\nkubectl wait --for=condition=complete --timeout=24h job/{job_name}"
+            "kubectl delete job {job_name} --ignore-not-found\nkubectl apply -f {name}\nwait_job {job_name}"
         );
         files.push(p);
     }
@@ -127,5 +138,21 @@ mod tests {
         assert!(y.contains("\"--step\", \"hydro/fill-pass\", \"--task\", \"$(JOB_COMPLETION_INDEX)\""));
         let global = job_yaml(&jobs[1], 4, Path::new("/data/pipeline.toml"), Some("4x2"), &o);
         assert!(global.contains("completions: 1\n"));
+    }
+
+    #[test]
+    fn run_script_applies_the_stages_in_order_and_is_valid_sh() {
+        let dir = tempfile::tempdir().unwrap();
+        let jobs = hydro::jobs(Path::new("/data/out"), Path::new("/data/dtm.tif"), "2x2".parse().unwrap());
+        let o = K8sOptions { image: "z".into(), claim: "c".into(), mount: "/data".into(), cpus: 2, parallelism: 4 };
+        let files = write(dir.path(), &jobs, Path::new("/data/p.toml"), Some("2x2"), &o).unwrap();
+        assert_eq!(files.len(), hydro::STAGES.len() + 1);
+        let script = std::fs::read_to_string(dir.path().join("run.sh")).unwrap();
+        let applied: Vec<&str> = script.lines().filter_map(|l| l.strip_prefix("kubectl apply -f ")).collect();
+        assert_eq!(applied[0], "00-hydro-fill-pass.yaml");
+        assert_eq!(applied[8], "08-hydro-mosaic.yaml");
+        assert_eq!(script.matches("\nwait_job zw-").count(), 9);
+        let sh = std::process::Command::new("sh").arg("-n").arg(dir.path().join("run.sh")).status().unwrap();
+        assert!(sh.success(), "run.sh is not valid sh:\n{script}");
     }
 }

@@ -4,10 +4,13 @@
 //! - OGC WKT (record 2112, WKT 1 or WKT 2 text). The EPSG code is the top-level
 //!   `AUTHORITY["EPSG","N"]` (WKT 1) or `ID["EPSG",N]` (WKT 2); for a compound CRS
 //!   (`COMPD_CS` / `COMPOUNDCRS`) the horizontal and vertical parts' codes are taken.
+//!   Parsed by [`zwilling_crs::crs_from_wkt`].
 //! - GeoTIFF keys (record 34735, the GeoKeyDirectoryTag of GeoTIFF 1.0 section 2.4: a header of
 //!   four `u16` then entries `KeyID, TIFFTagLocation, Count, Value`); the EPSG code comes from
 //!   ProjectedCSTypeGeoKey (3072) or else GeographicTypeGeoKey (2048), the vertical code from
-//!   VerticalCSTypeGeoKey (4096). 32767 means "user-defined" and gives no code.
+//!   VerticalCSTypeGeoKey (4096). 32767 means "user-defined" and gives no code unless a citation
+//!   in the GeoAsciiParamsTag record (34737) names a supported CRS. Parsed by
+//!   [`zwilling_crs::crs_from_geokeys`].
 
 use super::header::Vlr;
 use zwilling_core::CrsInfo;
@@ -26,148 +29,24 @@ pub enum CrsSource {
     None,
 }
 
-/// A node of a WKT tree: `KEYWORD[child, child, ...]`.
-#[derive(Debug, Clone, PartialEq)]
-enum Wkt {
-    Node(String, Vec<Wkt>),
-    Text(String),
-}
-
-struct WktParser<'a> {
-    s: &'a [u8],
-    i: usize,
-    depth: usize,
-}
-
-impl WktParser<'_> {
-    fn skip_ws(&mut self) {
-        while self.i < self.s.len() && self.s[self.i].is_ascii_whitespace() {
-            self.i += 1;
-        }
-    }
-
-    fn value(&mut self) -> Option<Wkt> {
-        self.skip_ws();
-        if self.depth > 64 {
-            return None;
-        }
-        if *self.s.get(self.i)? == b'"' {
-            self.i += 1;
-            let mut t = Vec::new();
-            loop {
-                let c = *self.s.get(self.i)?;
-                self.i += 1;
-                if c == b'"' {
-                    if self.s.get(self.i) == Some(&b'"') {
-                        t.push(b'"');
-                        self.i += 1;
-                        continue;
-                    }
-                    break;
-                }
-                t.push(c);
-            }
-            return Some(Wkt::Text(String::from_utf8_lossy(&t).into_owned()));
-        }
-        let start = self.i;
-        while self.i < self.s.len() && !b"[](),\"".contains(&self.s[self.i]) {
-            self.i += 1;
-        }
-        let word = String::from_utf8_lossy(&self.s[start..self.i]).trim().to_string();
-        self.skip_ws();
-        if matches!(self.s.get(self.i), Some(b'[') | Some(b'(')) {
-            self.i += 1;
-            self.depth += 1;
-            let mut kids = Vec::new();
-            loop {
-                self.skip_ws();
-                match self.s.get(self.i)? {
-                    b']' | b')' => {
-                        self.i += 1;
-                        break;
-                    }
-                    b',' => self.i += 1,
-                    _ => kids.push(self.value()?),
-                }
-            }
-            self.depth -= 1;
-            return Some(Wkt::Node(word.to_ascii_uppercase(), kids));
-        }
-        if word.is_empty() {
-            None
-        } else {
-            Some(Wkt::Text(word))
-        }
-    }
-}
-
-fn parse_wkt(s: &str) -> Option<Wkt> {
-    WktParser { s: s.as_bytes(), i: 0, depth: 0 }.value()
-}
-
-/// The EPSG code in the node's own `AUTHORITY`/`ID` child (not a nested one).
-fn own_epsg(kids: &[Wkt]) -> Option<u32> {
-    kids.iter().rev().find_map(|k| match k {
-        Wkt::Node(name, args) if name == "AUTHORITY" || name == "ID" => match (args.first(), args.get(1)) {
-            (Some(Wkt::Text(auth)), Some(Wkt::Text(code))) if auth.eq_ignore_ascii_case("EPSG") => {
-                code.trim().parse().ok()
-            }
-            _ => None,
-        },
-        _ => None,
-    })
-}
-
-fn is_vertical(name: &str) -> bool {
-    matches!(name, "VERT_CS" | "VERTCRS" | "VERTICALCRS")
-}
-
-/// EPSG codes (horizontal, vertical) named by a WKT 1 or WKT 2 string.
+/// EPSG codes (horizontal, vertical) named by a WKT 1 or WKT 2 string, as
+/// [`zwilling_crs::crs_from_wkt`] reads them (top-level authority, compound parts, bound CRS
+/// source, supported CRS names without authority).
 pub fn epsg_from_wkt(wkt: &str) -> (Option<u32>, Option<u32>) {
-    let Some(Wkt::Node(name, kids)) = parse_wkt(wkt) else {
-        return (None, None);
-    };
-    if name == "COMPD_CS" || name == "COMPOUNDCRS" {
-        let mut h = None;
-        let mut v = None;
-        for k in &kids {
-            if let Wkt::Node(n, args) = k {
-                if is_vertical(n) {
-                    v = v.or(own_epsg(args));
-                } else if n != "AUTHORITY" && n != "ID" {
-                    h = h.or(own_epsg(args));
-                }
-            }
-        }
-        return (h, v);
-    }
-    if is_vertical(&name) {
-        return (None, own_epsg(&kids));
-    }
-    (own_epsg(&kids), None)
+    let crs = zwilling_crs::crs_from_wkt(wkt);
+    (crs.epsg, crs.vertical_epsg)
 }
 
-/// EPSG codes (horizontal, vertical) from a GeoKeyDirectoryTag payload.
+/// The `u16` words of a little-endian GeoTIFF key record payload.
+fn words(data: &[u8]) -> Vec<u16> {
+    data.chunks_exact(2).map(|c| u16::from_le_bytes([c[0], c[1]])).collect()
+}
+
+/// EPSG codes (horizontal, vertical) from a GeoKeyDirectoryTag payload (record 34735), read by
+/// [`zwilling_crs::crs_from_geokeys`] without the ASCII parameters.
 pub fn epsg_from_geokeys(data: &[u8]) -> (Option<u32>, Option<u32>) {
-    let words: Vec<u16> = data.chunks_exact(2).map(|c| u16::from_le_bytes([c[0], c[1]])).collect();
-    if words.len() < 4 {
-        return (None, None);
-    }
-    let n = words[3] as usize;
-    let (mut projected, mut geographic, mut vertical) = (None, None, None);
-    for e in words[4..].chunks_exact(4).take(n) {
-        let (key, location, value) = (e[0], e[1], e[3]);
-        if location != 0 || value == 0 || value == 32767 {
-            continue;
-        }
-        match key {
-            3072 => projected = Some(value as u32),
-            2048 => geographic = Some(value as u32),
-            4096 => vertical = Some(value as u32),
-            _ => {}
-        }
-    }
-    (projected.or(geographic), vertical)
+    let crs = zwilling_crs::crs_from_geokeys(&words(data), &[], "");
+    (crs.epsg, crs.vertical_epsg)
 }
 
 /// The CRS described by a file's VLRs: the WKT record wins over GeoTIFF keys (LAS 1.4 R15, 2.5).
@@ -175,25 +54,20 @@ pub fn epsg_from_geokeys(data: &[u8]) -> (Option<u32>, Option<u32>) {
 pub fn crs_from_vlrs(vlrs: &[Vlr]) -> (CrsInfo, CrsSource, Option<String>) {
     let proj = |id: u16| vlrs.iter().find(|v| v.is_projection() && v.record_id == id && !v.data.is_empty());
     if let Some(v) = proj(2112) {
-        let text = String::from_utf8_lossy(&v.data).trim_end_matches('\0').trim().to_string();
-        let (h, vert) = epsg_from_wkt(&text);
-        let warn = if h.is_none() && vert.is_none() {
-            Some("the OGC WKT record names no EPSG code".to_string())
-        } else {
-            None
-        };
-        return (CrsInfo { epsg: h, vertical_epsg: vert, wkt: Some(text) }, CrsSource::Wkt, warn);
+        let crs = zwilling_crs::crs_from_wkt(&String::from_utf8_lossy(&v.data));
+        let warn = (crs.epsg.is_none() && crs.vertical_epsg.is_none())
+            .then(|| "the OGC WKT record names no EPSG code".to_string());
+        return (crs, CrsSource::Wkt, warn);
     }
     if let Some(v) = proj(34735) {
-        let (h, vert) = epsg_from_geokeys(&v.data);
-        if h.is_none() {
-            return (
-                CrsInfo { epsg: None, vertical_epsg: vert, wkt: None },
-                CrsSource::GeoTiff,
-                Some("GeoTIFF keys give no EPSG code (user-defined CRS); use --crs EPSG:N".into()),
-            );
-        }
-        return (CrsInfo { epsg: h, vertical_epsg: vert, wkt: None }, CrsSource::GeoTiff, None);
+        // GeoAsciiParamsTag (34737) holds the citations a user-defined CRS is recognised by.
+        let ascii = proj(34737).map(|a| String::from_utf8_lossy(&a.data).into_owned()).unwrap_or_default();
+        let crs = zwilling_crs::crs_from_geokeys(&words(&v.data), &[], &ascii);
+        let warn = crs
+            .epsg
+            .is_none()
+            .then(|| "GeoTIFF keys give no EPSG code (user-defined CRS); use --crs EPSG:N".to_string());
+        return (crs, CrsSource::GeoTiff, warn);
     }
     (CrsInfo::default(), CrsSource::None, Some("no CRS in the file; use --crs EPSG:N to assign one".into()))
 }

@@ -16,6 +16,7 @@ mod header;
 mod info;
 mod reader;
 mod record;
+mod spill;
 mod writer;
 
 use std::path::{Path, PathBuf};
@@ -27,6 +28,7 @@ pub use header::{Vlr, MAX_LOADED_VLR};
 pub use info::LasInfo;
 pub use reader::{read_all, LasReader, DEFAULT_BLOCK, MAX_PARALLEL_CHUNK};
 pub use record::base_record_len;
+pub use spill::{RecordSpill, RecordSpillReader};
 pub use writer::{LasWriter, WriterOptions, GLOBAL_ENCODING_WKT};
 
 /// True when the path's extension is `las` or `laz` (any case).

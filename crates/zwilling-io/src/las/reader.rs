@@ -4,8 +4,8 @@
 //! LAZ point data is stored in independently compressed chunks (LASzip, Isenburg 2013, "LASzip:
 //! lossless compression of LiDAR data", PE&RS 79(2)); the chunk table at the end of the data gives
 //! each chunk's byte size (and point count for variable-size chunks, as in COPC). Chunks are
-//! decoded in parallel straight into [`PointBlock`] columns by the pipeline in `chunks.rs`
-//! (bounded number of chunks in flight, file order kept). Files without a usable chunk layout (LASzip's old point-wise
+//! decoded in parallel by the pipeline in `chunks.rs` (bounded number of chunks in flight, file
+//! order kept) and their records parsed straight into the caller's [`PointBlock`] columns. Files without a usable chunk layout (LASzip's old point-wise
 //! compressor, or chunks of more than [`MAX_PARALLEL_CHUNK`] points) are decoded sequentially
 //! in bounded pieces.
 //!
@@ -325,13 +325,15 @@ fn stream(path: &Path, mut file: File, vlr: LazVlr, data_start: u64) -> Result<S
 pub fn read_all(path: &Path) -> Result<(LasInfo, PointBlock)> {
     let mut r = LasReader::open(path)?;
     let mut all = PointBlock::with_capacity(r.format.layout, r.info.point_count.min(1 << 24) as usize);
-    while let Some(b) = r.read_block(DEFAULT_BLOCK)? {
-        extend(&mut all, b);
+    let mut b = PointBlock::with_capacity(r.format.layout, DEFAULT_BLOCK.min(r.remaining as usize));
+    while r.read_block_into(&mut b, DEFAULT_BLOCK)? {
+        super::chunks::append_range(&mut all, &b, 0, b.len());
     }
     Ok((r.info, all))
 }
 
 /// Appends all columns of `b` to `all` (same layout).
+#[cfg(test)]
 pub(crate) fn extend(all: &mut PointBlock, b: PointBlock) {
     super::chunks::append_range(all, &b, 0, b.len());
 }

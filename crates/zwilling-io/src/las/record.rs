@@ -94,35 +94,71 @@ fn u16_at(r: &[u8], o: usize) -> u16 {
     u16::from_le_bytes([r[o], r[o + 1]])
 }
 
+/// Records parsed per pass: a tile of records stays in the L1/L2 cache while every column is
+/// taken from it.
+const TILE: usize = 512;
+
 /// Appends every record of `raw` (a whole number of records) to `out`.
 ///
-/// Column by column: each column is one pass over the records with an exact-size iterator, so
-/// the loops have no per-point branches or capacity checks.
+/// Tile by tile, column by column: each column is one pass over a cache-sized tile of records with
+/// an exact-size iterator, so the loops have no per-point branches or capacity checks.
 pub fn parse_records(raw: &[u8], f: &RecordFormat, scale: &[f64; 3], offset: &[f64; 3], out: &mut PointBlock) {
     let n = raw.len() / f.len;
     reserve(out, n);
-    let recs = raw[..n * f.len].chunks_exact(f.len);
-    for (k, col) in [&mut out.x, &mut out.y, &mut out.z].into_iter().enumerate() {
-        let (s, o) = (scale[k], offset[k]);
-        col.extend(recs.clone().map(|r| i32_at(r, 4 * k) as f64 * s + o));
+    for tile in raw[..n * f.len].chunks(TILE * f.len) {
+        parse_tile(tile, f, scale, offset, out);
     }
-    out.intensity.extend(recs.clone().map(|r| u16_at(r, 12)));
+}
+
+/// The `n` new, defaulted elements at the end of `v`, to be overwritten.
+#[inline(always)]
+fn grow<T: Copy + Default>(v: &mut Vec<T>, n: usize) -> &mut [T] {
+    let old = v.len();
+    v.resize(old + n, T::default());
+    &mut v[old..]
+}
+
+/// One tile: the 20/30-byte core of every record in one pass (one record at a time into all core
+/// columns), then one pass per optional column.
+fn parse_tile(raw: &[u8], f: &RecordFormat, scale: &[f64; 3], offset: &[f64; 3], out: &mut PointBlock) {
+    let recs = raw.chunks_exact(f.len);
+    let n = recs.len();
+    let (x, y, z) = (grow(&mut out.x, n), grow(&mut out.y, n), grow(&mut out.z, n));
+    let intensity = grow(&mut out.intensity, n);
+    let return_number = grow(&mut out.return_number, n);
+    let number_of_returns = grow(&mut out.number_of_returns, n);
+    let flags = grow(&mut out.flags, n);
+    let classification = grow(&mut out.classification, n);
+    let user_data = grow(&mut out.user_data, n);
+    let scan_angle = grow(&mut out.scan_angle, n);
+    let point_source_id = grow(&mut out.point_source_id, n);
+    let xyz = |r: &[u8], k: usize| i32_at(r, 4 * k) as f64 * scale[k] + offset[k];
     if f.is_extended() {
-        out.return_number.extend(recs.clone().map(|r| r[14] & 0x0F));
-        out.number_of_returns.extend(recs.clone().map(|r| r[14] >> 4));
-        out.flags.extend(recs.clone().map(|r| extended_flags(r[15])));
-        out.classification.extend(recs.clone().map(|r| r[16]));
-        out.user_data.extend(recs.clone().map(|r| r[17]));
-        out.scan_angle.extend(recs.clone().map(|r| i16::from_le_bytes([r[18], r[19]]) as f32 * 0.006));
-        out.point_source_id.extend(recs.clone().map(|r| u16_at(r, 20)));
+        for (k, r) in recs.clone().enumerate() {
+            let r: &[u8; 22] = r[..22].try_into().unwrap_or(&[0; 22]);
+            (x[k], y[k], z[k]) = (xyz(r, 0), xyz(r, 1), xyz(r, 2));
+            intensity[k] = u16_at(r, 12);
+            return_number[k] = r[14] & 0x0F;
+            number_of_returns[k] = r[14] >> 4;
+            flags[k] = extended_flags(r[15]);
+            classification[k] = r[16];
+            user_data[k] = r[17];
+            scan_angle[k] = i16::from_le_bytes([r[18], r[19]]) as f32 * 0.006;
+            point_source_id[k] = u16_at(r, 20);
+        }
     } else {
-        out.return_number.extend(recs.clone().map(|r| r[14] & 0x07));
-        out.number_of_returns.extend(recs.clone().map(|r| (r[14] >> 3) & 0x07));
-        out.flags.extend(recs.clone().map(|r| legacy_flags(r[14], r[15])));
-        out.classification.extend(recs.clone().map(|r| r[15] & 0x1F));
-        out.scan_angle.extend(recs.clone().map(|r| r[16] as i8 as f32));
-        out.user_data.extend(recs.clone().map(|r| r[17]));
-        out.point_source_id.extend(recs.clone().map(|r| u16_at(r, 18)));
+        for (k, r) in recs.clone().enumerate() {
+            let r: &[u8; 20] = r[..20].try_into().unwrap_or(&[0; 20]);
+            (x[k], y[k], z[k]) = (xyz(r, 0), xyz(r, 1), xyz(r, 2));
+            intensity[k] = u16_at(r, 12);
+            return_number[k] = r[14] & 0x07;
+            number_of_returns[k] = (r[14] >> 3) & 0x07;
+            flags[k] = legacy_flags(r[14], r[15]);
+            classification[k] = r[15] & 0x1F;
+            scan_angle[k] = r[16] as i8 as f32;
+            user_data[k] = r[17];
+            point_source_id[k] = u16_at(r, 18);
+        }
     }
     if let Some(o) = f.gps {
         out.gps_time.extend(recs.clone().map(|r| f64::from_le_bytes(r[o..o + 8].try_into().unwrap_or_default())));

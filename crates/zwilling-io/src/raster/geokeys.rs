@@ -16,19 +16,12 @@
 
 use zwilling_core::{CrsInfo, GeoTransform};
 
-/// GTModelTypeGeoKey.
-const GT_MODEL_TYPE: u16 = 1024;
-/// GTRasterTypeGeoKey.
-const GT_RASTER_TYPE: u16 = 1025;
-/// GeodeticCRSGeoKey (GeographicTypeGeoKey in GeoTIFF 1.0).
-const GEODETIC_CRS: u16 = 2048;
-/// ProjectedCRSGeoKey (ProjectedCSTypeGeoKey in GeoTIFF 1.0).
-const PROJECTED_CRS: u16 = 3072;
-/// VerticalGeoKey (VerticalCSTypeGeoKey).
-const VERTICAL_CRS: u16 = 4096;
-/// VerticalUnitsGeoKey.
-const VERTICAL_UNITS: u16 = 4099;
-/// "User-defined" key value.
+use zwilling_crs::geokeys::{
+    short_key, GEOGRAPHIC_TYPE as GEODETIC_CRS, GT_MODEL_TYPE, GT_RASTER_TYPE, PROJECTED_CS_TYPE as PROJECTED_CRS,
+    VERTICAL_CS_TYPE as VERTICAL_CRS, VERTICAL_UNITS,
+};
+
+/// "User-defined" key value: never written as a code.
 const USER_DEFINED: u16 = 32767;
 
 /// What the GeoKey directory says about a raster.
@@ -89,7 +82,8 @@ pub fn encode_geokeys(crs: &CrsInfo) -> Option<Vec<u16>> {
     Some(out)
 }
 
-/// Reads a GeoKey directory (only keys stored inline in the directory are interpreted).
+/// Reads a GeoKey directory (only keys stored inline in the directory are interpreted); the CRS
+/// codes are read by [`zwilling_crs::crs_from_geokeys`].
 pub fn decode_geokeys(dir: &[u64]) -> Result<GeoKeys, String> {
     if dir.len() < 4 {
         return Err("GeoKeyDirectoryTag shorter than its header".into());
@@ -98,27 +92,14 @@ pub fn decode_geokeys(dir: &[u64]) -> Result<GeoKeys, String> {
     if dir.len() < 4 + 4 * n {
         return Err(format!("GeoKeyDirectoryTag announces {n} keys but holds {}", (dir.len() - 4) / 4));
     }
-    let mut g = GeoKeys::default();
-    let mut geodetic = None;
-    for k in dir[4..4 + 4 * n].chunks_exact(4) {
-        if k[1] != 0 {
-            continue; // value in GeoDoubleParams / GeoAsciiParams: not needed for the CRS codes
-        }
-        let val = k[3] as u16;
-        let code = (val != 0 && val != USER_DEFINED).then_some(val as u32);
-        match k[0] as u16 {
-            GT_MODEL_TYPE => g.model_type = Some(val),
-            GT_RASTER_TYPE => g.raster_type = Some(val),
-            GEODETIC_CRS => geodetic = code,
-            PROJECTED_CRS => g.crs.epsg = code,
-            VERTICAL_CRS => g.crs.vertical_epsg = code,
-            _ => {}
-        }
-    }
-    if g.crs.epsg.is_none() && g.model_type != Some(1) {
-        g.crs.epsg = geodetic;
-    }
-    Ok(g)
+    let keys: Vec<u16> = dir[..4 + 4 * n].iter().map(|&w| w as u16).collect();
+    Ok(GeoKeys {
+        model_type: short_key(&keys, GT_MODEL_TYPE),
+        raster_type: short_key(&keys, GT_RASTER_TYPE),
+        // Only keys stored inline are interpreted: the citations in GeoAsciiParams are not needed
+        // for the codes of the CRSs written by GDAL and zwilling.
+        crs: zwilling_crs::crs_from_geokeys(&keys, &[], ""),
+    })
 }
 
 /// The transform from ModelTransformationTag values (16 doubles).

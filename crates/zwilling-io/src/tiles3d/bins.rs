@@ -41,6 +41,13 @@ impl BinPoint {
     #[inline]
     pub fn encode(&self, out: &mut Vec<u8>) {
         let mut b = [0u8; RECORD];
+        self.write(&mut b);
+        out.extend_from_slice(&b);
+    }
+
+    /// Writes the record's bytes into `b` (at least [`RECORD`] bytes long).
+    #[inline]
+    pub fn write(&self, b: &mut [u8]) {
         for k in 0..3 {
             b[4 * k..4 * k + 4].copy_from_slice(&self.rel[k].to_le_bytes());
             b[12 + 2 * k..14 + 2 * k].copy_from_slice(&self.rgb[k].to_le_bytes());
@@ -49,7 +56,6 @@ impl BinPoint {
         b[20] = self.class;
         b[21] = self.flags;
         b[22..24].copy_from_slice(&self.source.to_le_bytes());
-        out.extend_from_slice(&b);
     }
 
     /// Reads one record.

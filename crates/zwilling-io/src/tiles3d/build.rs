@@ -188,8 +188,14 @@ struct Binned {
     rgb16: Vec<bool>,
 }
 
-/// The streaming pass: every point is read once, converted to ECEF and the local frame, counted
-/// and appended to the bin of its level-[`COUNT_LEVEL`] node.
+/// Points per parallel piece of a block in the streaming pass (fixed, so the work splits the same
+/// way at any thread count).
+const PIECE: usize = 1 << 14;
+
+/// The streaming pass: every point is read once, converted to ECEF and the local frame, and
+/// appended to the bin of its level-[`COUNT_LEVEL`] node. Conversion, bin keys and record
+/// encoding run in parallel over fixed pieces of each block; only copying the records' runs into
+/// the bins' buffers (in input order) is serial.
 fn stream_to_bins(
     infos: &[LasInfo],
     to_ecef: &ToEcef<'_>,
@@ -198,58 +204,68 @@ fn stream_to_bins(
     bins_dir: &Path,
     progress: &(dyn Fn(u64) + Sync),
 ) -> Result<Binned> {
-    let mut bins: BTreeMap<NodeKey, u64> = BTreeMap::new();
     let mut max_rgb = vec![0u16; infos.len()];
     let mut bw = BinWriter::new(bins_dir, 128 << 20)?;
     let mut ecef = Vec::new();
-    let mut recs: Vec<(NodeKey, BinPoint)> = Vec::new();
+    let mut keys: Vec<NodeKey> = Vec::new();
+    let mut bytes: Vec<u8> = Vec::new();
+    let mut block = PointBlock::with_capacity(PointLayout::default(), 0);
     for (si, info) in infos.iter().enumerate() {
         let source = u16::try_from(si).map_err(|_| Error::invalid("at most 65536 input files per tileset"))?;
         let mut r = LasReader::open(&info.path)?;
-        while let Some(block) = r.read_block(BLOCK)? {
+        while r.read_block_into(&mut block, BLOCK)? {
             to_ecef(&block, &mut ecef).map_err(|e| e.in_file(&info.path))?;
-            let has_rgb = block.rgb.len() == block.len();
-            ecef.par_iter()
-                .enumerate()
-                .map(|(i, &e)| {
-                    let p = frame.to_local(e);
-                    let key = NodeKey::containing(cube, COUNT_LEVEL, p);
-                    let (min, _) = key.bounds(cube);
-                    let bp = BinPoint {
-                        rel: [(p[0] - min[0]) as f32, (p[1] - min[1]) as f32, (p[2] - min[2]) as f32],
-                        rgb: if has_rgb { block.rgb[i] } else { [0; 3] },
-                        intensity: block.intensity[i],
-                        class: block.classification[i],
-                        flags: if has_rgb { HAS_RGB } else { 0 },
-                        source,
-                    };
-                    (key, bp)
-                })
-                .collect_into_vec(&mut recs);
+            let n = block.len();
+            let has_rgb = block.rgb.len() == n;
+            keys.resize(n, NodeKey::ROOT);
+            bytes.resize(n * RECORD, 0);
+            let blk = &block;
+            let ecef = &ecef;
+            keys.par_chunks_mut(PIECE).zip(bytes.par_chunks_mut(PIECE * RECORD)).enumerate().for_each(
+                |(piece, (ks, bs))| {
+                    for (j, (k, b)) in ks.iter_mut().zip(bs.chunks_exact_mut(RECORD)).enumerate() {
+                        let i = piece * PIECE + j;
+                        let p = frame.to_local(ecef[i]);
+                        let key = NodeKey::containing(cube, COUNT_LEVEL, p);
+                        let (min, _) = key.bounds(cube);
+                        let bp = BinPoint {
+                            rel: [(p[0] - min[0]) as f32, (p[1] - min[1]) as f32, (p[2] - min[2]) as f32],
+                            rgb: if has_rgb { blk.rgb[i] } else { [0; 3] },
+                            intensity: blk.intensity[i],
+                            class: blk.classification[i],
+                            flags: if has_rgb { HAS_RGB } else { 0 },
+                            source,
+                        };
+                        bp.write(b);
+                        *k = key;
+                    }
+                },
+            );
             if has_rgb {
                 let m = block.rgb.par_iter().map(|c| c[0].max(c[1]).max(c[2])).max().unwrap_or(0);
                 max_rgb[si] = max_rgb[si].max(m);
             }
             // Consecutive points mostly share a node: look the node up once per run.
             let mut i = 0;
-            while i < recs.len() {
-                let key = recs[i].0;
+            while i < n {
+                let key = keys[i];
                 let mut j = i + 1;
-                while j < recs.len() && recs[j].0 == key {
+                while j < n && keys[j] == key {
                     j += 1;
                 }
-                let buf = bw.buffer(key);
-                recs[i..j].iter().for_each(|(_, bp)| bp.encode(buf));
-                *bins.entry(key).or_default() += (j - i) as u64;
+                bw.buffer(key).extend_from_slice(&bytes[i * RECORD..j * RECORD]);
                 bw.added((j - i) * RECORD)?;
                 i = j;
             }
-            progress(block.len() as u64);
+            progress(n as u64);
         }
     }
     bw.flush()?;
-    let mut segments = std::mem::take(&mut bw.segments);
-    let bins = bins.into_iter().map(|(k, c)| (k, (c, segments.remove(&k).unwrap_or_default()))).collect();
+    let segments = std::mem::take(&mut bw.segments);
+    let bins = segments
+        .into_iter()
+        .map(|(k, segs)| (k, (segs.iter().map(|s| s.len).sum::<u64>() / RECORD as u64, segs)))
+        .collect();
     Ok(Binned { bins, rgb16: max_rgb.iter().map(|&m| m > 255).collect() })
 }
 
@@ -346,6 +362,7 @@ pub fn write_point_tileset_from(
     let level_cap = opts.grid.trailing_zeros().min(COUNT_LEVEL as u32) as u8;
 
     // The streaming pass (skipped when an earlier run finished it).
+    let t0 = std::time::Instant::now();
     let binned = match std::fs::read_to_string(&plan_file) {
         Ok(text) if resumable => parse_plan(&plan_file, &text)?,
         _ => {
@@ -370,6 +387,7 @@ pub fn write_point_tileset_from(
     std::fs::create_dir_all(&done_dir).map_err(|e| Error::io(&done_dir, e))?;
     let single = chunks.len() == 1 && chunk_level == 0;
 
+    tracing::debug!("streaming pass done after {:.2} s", t0.elapsed().as_secs_f64());
     // Chunks in parallel.
     let built: Vec<Result<bool>> = chunks
         .par_iter()
@@ -426,6 +444,7 @@ pub fn write_point_tileset_from(
         chunks_built += b? as usize;
     }
 
+    tracing::debug!("{} chunks built after {:.2} s", chunks.len(), t0.elapsed().as_secs_f64());
     let mut metas: BTreeMap<NodeKey, NodeMeta> = BTreeMap::new();
     for (ck, _) in &chunks {
         for (k, m) in parse_node_meta(&done_dir.join(format!("{}.json", ck.name())))? {
@@ -467,6 +486,7 @@ pub fn write_point_tileset_from(
         }
     }
 
+    tracing::debug!("upper nodes written after {:.2} s", t0.elapsed().as_secs_f64());
     // The hierarchy.
     let depth = metas.keys().map(|k| k.level).max().unwrap_or(0);
     let spacing0 = cube.size / opts.grid as f64;
