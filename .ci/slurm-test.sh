@@ -125,10 +125,11 @@ echo "binary $ZWILLING, work dir $W"
 # ---------------------------------------------------------------------------------------------
 step "synthetic scene and pipelines"
 [ -f "$W/scene/scene.laz" ] || "$ZWILLING" -q synth -o "$W/scene" --no-images --length 120
-pipeline() { # $1 = output folder
+pipeline() { # $1 = output folder, $2 = "full" for road and rain too
   cat <<TOML
 [input]
 clouds = ["$W/scene/scene.laz"]
+trajectory = "$W/scene/trajectory.csv"
 [output]
 dir = "$1"
 [ground]
@@ -136,9 +137,14 @@ dir = "$1"
 res = 0.5
 products = ["dtm", "dsm"]
 TOML
+  # road, then the rain DTM (a second `grid` job in the chain: job id grid-2) and a short
+  # simulation on it (one array task over the whole DTM, docs/cluster.md)
+  [ "${2:-}" != full ] || printf '[road]\n[rain]\nres = 2\nargs = ["--minutes", "10"]\n'
 }
+pipeline "$W/local" full > "$W/local.toml"
+pipeline "$W/slurm" full > "$W/slurm.toml"
+pipeline "$W/retry" > "$W/retry.toml"
 for run in local slurm retry; do
-  pipeline "$W/$run" > "$W/$run.toml"
   rm -rf "${W:?}/$run"
 done
 TILES=4x2
@@ -165,6 +171,11 @@ compare() { # $1 = output folder
   echo "$1: 6 products byte-identical to the local run"
 }
 compare "$W/slurm"
+for f in rasters/dtm_rain_2m.tif rain/max_depth.tif rain/max_velocity.tif rain/time_of_max.tif rain/mass_balance.json; do
+  [ -f "$W/slurm/$f" ] || fail "$W/slurm/$f is missing"
+  cmp "$W/local/$f" "$W/slurm/$f" || fail "$W/slurm/$f differs from the local run"
+done
+echo "$W/slurm: rain DTM (job grid-2) and the simulation's rasters and mass balance byte-identical to the local run"
 
 step "tiled hydrology vs single-machine rain fill / rain flow"
 "$ZWILLING" -q rain fill --dem "$W/local/rasters/dtm.tif" -o "$W/ref-filled.tif"

@@ -5,9 +5,8 @@
 #   benches/scale.sh [KM ...]          default: 1 2   (issue 8 target run: benches/scale.sh 10 20)
 #   ZW=path/to/zwilling  WORK=dir  THREADS=n  POINTS_PER_KM=n (default 10000000: 10 km = 100 M points)
 #
-# Prints one markdown table row per step and per length (wall and CPU time, throughput, the process's peak RSS
-# after the step — a high-water mark, so a step's own peak is where it rises); total CPU and peak RSS from
-# /usr/bin/time -v. Results also in $WORK/scale-<km>km.json.
+# Prints one markdown table row per step and per length (wall and CPU time, throughput, the step's own peak RSS —
+# the pipeline resets the kernel's high-water mark before each step); total CPU and peak RSS from /usr/bin/time -v. Results also in $WORK/scale-<km>km.json.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ZW=${ZW:-target/release/zwilling}

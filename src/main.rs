@@ -6,6 +6,7 @@
 // `!(x > 0.0)` is used on purpose in argument checks: it rejects NaN as well as non-positive values.
 #![allow(clippy::neg_cmp_op_on_partial_ord)]
 
+mod alloc_tuning;
 mod cmd;
 mod geoid;
 mod pipeline;

@@ -114,6 +114,7 @@ for t in 1x1 2x2 4x4 8x8 16x16; do
   rm -rf "$out"
   cat > "$WORK/hydro-$t.toml" <<TOML
 [input]
+clouds = []
 dem = "$dem"
 [output]
 dir = "$out"

@@ -8,7 +8,7 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
-venv="$here/.venv"
+venv="$here/.venv-py3dtiles"   # its own: py3dtiles needs laspy without lazrs (see below)
 points=5000000
 laz=""
 skip_py=0
@@ -21,7 +21,14 @@ while [ $# -gt 0 ]; do
 done
 if [ $skip_py = 0 ] && [ ! -x "$venv/bin/py3dtiles" ]; then
   python3 -m venv "$venv"
-  "$venv/bin/pip" install -q "py3dtiles[las]>=12,<13" laspy lazrs
+  "$venv/bin/pip" install -q "py3dtiles[las]>=12,<13" laspy
+fi
+# laspy's LAZ backend for py3dtiles must be laszip, not lazrs: lazrs decodes on a rayon thread pool, and
+# py3dtiles forks its workers after the parent has used that pool, so a worker deadlocks in
+# `read_n_points` and the conversion hangs forever (seen with py3dtiles 12.1.1, lazrs 0.6).
+if [ $skip_py = 0 ]; then
+  "$venv/bin/pip" uninstall -q -y lazrs 2>/dev/null || true
+  "$venv/bin/pip" install -q laszip
 fi
 if [ -n "${ZW:-}" ]; then
   zw=$ZW   # a prebuilt binary (no cargo build)

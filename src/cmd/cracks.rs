@@ -5,11 +5,15 @@
 //! resumes) unless `--force`. With `--poses POSES.csv` and a road surface (`--dtm`, `--plane-z` or
 //! `--camera-height`) the cracks are also vectorised, projected into the map CRS and written as a
 //! GeoJSON FeatureCollection of LineStrings with `width_m` and `length_m` (`MASK_DIR/cracks.geojson`
-//! or `--geojson`). `eval --pred DIR --truth DIR` compares masks of equal base name with
-//! the tolerance protocol of docs/cracks.md: pixel counts summed over all images (micro average),
-//! plus the per-image mean. `markings --ortho I.tif` finds road markings in an intensity ortho
-//! (within the road corridor of `--trajectory` when given) and writes them as GeoJSON (`-o`)
-//! and/or as the `markings` layer of a road GeoPackage (`--gpkg road.gpkg`).
+//! or `--geojson`). Without `--poses`, a road surface option makes it read each JPEG's EXIF GPS
+//! position (projected to `--epsg`), altitude and time instead; the heading is the EXIF
+//! GPSImgDirection (true north, turned to grid north) or else the track through the neighbouring
+//! images in time order, and the camera is `--camera` with `--gsd` / `--focal-px`.
+//! `eval --pred DIR --truth DIR` compares masks of equal base name with the tolerance protocol of
+//! docs/cracks.md: pixel counts summed over all images (micro average), plus the per-image mean.
+//! `markings --ortho I.tif` finds road markings in an intensity ortho (within the road corridor of
+//! `--trajectory` when given) and writes them as GeoJSON (`-o`) and/or as the `markings` layer of a
+//! road GeoPackage (`--gpkg road.gpkg`).
 
 use crate::progress;
 use clap::{Args, Subcommand};
@@ -20,7 +24,9 @@ use zwilling_core::{Error, Result};
 use zwilling_cracks::corridor::corridor_mask;
 use zwilling_cracks::georef::georeferenced_cracks;
 use zwilling_cracks::markings::{find_markings_on_road, MarkingParams};
+use zwilling_cracks::track_heading::track_headings;
 use zwilling_cracks::{detect_cracks, match_counts, Camera, CrackParams, LineString3, MatchCounts, Scores, Surface};
+use zwilling_io::exif::{read_exif_geo, ExifGeo};
 use zwilling_io::geojson::write_geojson;
 use zwilling_io::gpkg::{GeometryType, GpkgWriter, LayerOptions};
 use zwilling_io::imagery::{list_images, read_gray, write_png_gray};
@@ -100,6 +106,16 @@ pub struct DetectArgs {
     /// Road surface this far below each image's camera (m), e.g. 2.5 for `zwilling synth` images.
     #[arg(long, value_name = "M")]
     pub camera_height: Option<f64>,
+    /// Without --poses: camera model of the EXIF-located images (ortho needs --gsd, pinhole
+    /// --focal-px; down-looking, optical axis straight down; equirectangular panoramas level).
+    #[arg(long, default_value = "ortho", value_name = "MODEL")]
+    pub camera: String,
+    /// Without --poses: ground sample distance of the `ortho` camera, m per pixel.
+    #[arg(long, value_name = "M")]
+    pub gsd: Option<f64>,
+    /// Without --poses: focal length of the `pinhole` camera in pixels.
+    #[arg(long, value_name = "PX")]
+    pub focal_px: Option<f64>,
     /// Output GeoJSON of the georeferenced cracks [default: MASK_DIR/cracks.geojson].
     #[arg(long, value_name = "PATH")]
     pub geojson: Option<PathBuf>,
@@ -142,13 +158,87 @@ fn is_fresh(mask: &Path, image: &Path) -> bool {
     matches!((m, i), (Ok(m), Ok(i)) if m >= i)
 }
 
-/// Where the cracks of one image lie: camera, pose and surface.
+/// Where the cracks of one image lie: camera (`None`: from the `--camera` options and the image
+/// size) and pose.
+#[derive(Debug)]
 struct Georef {
-    camera: Camera,
+    camera: Option<Camera>,
     pose: zwilling_core::TrajectoryPoint,
 }
 
+/// Poses of `images` from their EXIF GPS tags (see the module docs); `need_z`: the altitude is
+/// used (a `--dtm` or `--plane-z` surface), else a missing altitude is taken as 0.
+fn exif_georef(images: &[PathBuf], epsg: u32, camera: &str, need_z: bool) -> Result<Vec<Georef>> {
+    let tr = zwilling_crs::Transformer::new(&CrsInfo::from_epsg(epsg))?;
+    let geo: Vec<ExifGeo> = images
+        .par_iter()
+        .map(|p| {
+            let g = read_exif_geo(p)?.unwrap_or_default();
+            if g.latitude.is_none() || g.longitude.is_none() {
+                return Err(Error::bad_file(p, "no EXIF GPS position; give the poses with --poses"));
+            }
+            if need_z && g.altitude.is_none() {
+                return Err(Error::bad_file(p, "no EXIF GPS altitude; use --camera-height or --poses"));
+            }
+            Ok(g)
+        })
+        .collect::<Result<_>>()?;
+    let xy: Vec<[f64; 2]> = geo
+        .iter()
+        .map(|g| {
+            let (x, y) = tr.from_wgs84(g.longitude.unwrap(), g.latitude.unwrap());
+            [x, y]
+        })
+        .collect();
+    // Track order: by time when every image has one, else by file name (the listing order).
+    let mut order: Vec<usize> = (0..images.len()).collect();
+    if geo.iter().all(|g| g.time().is_some()) {
+        order.sort_by(|&a, &b| geo[a].time().unwrap().total_cmp(&geo[b].time().unwrap()));
+    }
+    let track: Vec<[f64; 2]> = order.iter().map(|&k| xy[k]).collect();
+    let mut track_heading = vec![f64::NAN; images.len()];
+    if let Some(h) = track_headings(&track, 0.5) {
+        for (&k, h) in order.iter().zip(h) {
+            track_heading[k] = h;
+        }
+    }
+    let pitch = if matches!(camera.to_ascii_lowercase().as_str(), "ortho" | "pinhole") { -90.0 } else { 0.0 };
+    (0..images.len())
+        .map(|k| {
+            let g = &geo[k];
+            let heading = match g.direction_deg.filter(|_| !g.direction_magnetic) {
+                Some(true_deg) => {
+                    // Grid convergence: the grid azimuth of true north at the image.
+                    let (lon, lat) = (g.longitude.unwrap(), g.latitude.unwrap());
+                    let n = tr.from_wgs84(lon, lat + 1e-4);
+                    let gamma = (n.0 - xy[k][0]).atan2(n.1 - xy[k][1]).to_degrees();
+                    (true_deg + gamma).rem_euclid(360.0)
+                }
+                None if track_heading[k].is_finite() => track_heading[k],
+                None => {
+                    return Err(Error::bad_file(
+                        &images[k],
+                        "no EXIF GPSImgDirection (true north) and no neighbouring image 0.5 m away to take the \
+                         heading from; give --poses",
+                    ))
+                }
+            };
+            let pose = zwilling_core::TrajectoryPoint {
+                time: g.time().unwrap_or(k as f64),
+                x: xy[k][0],
+                y: xy[k][1],
+                z: g.altitude.unwrap_or(0.0),
+                heading,
+                pitch,
+                roll: 0.0,
+            };
+            Ok(Georef { camera: None, pose })
+        })
+        .collect()
+}
+
 fn detect(a: DetectArgs) -> Result<()> {
+    crate::alloc_tuning::keep_large_buffers();
     let images = list_images(&a.images)?;
     if images.is_empty() {
         return Err(Error::bad_file(&a.images, "no JPEG, PNG or TIFF images in this folder"));
@@ -157,10 +247,17 @@ fn detect(a: DetectArgs) -> Result<()> {
     let vehicle = a.vehicle_mask.as_deref().map(read_gray).transpose()?;
     let params = CrackParams::default();
     // Georeferencing inputs, checked before any image is processed.
+    let has_surface = a.dtm.is_some() || a.plane_z.is_some() || a.camera_height.is_some();
     let georef: Option<Vec<Georef>> = match &a.poses {
+        None if has_surface => {
+            // Checked once here with a placeholder size; the real size comes from each image.
+            Camera::from_model(&a.camera, a.gsd, Some(2), Some(2), a.focal_px)
+                .map_err(|e| Error::invalid(format!("without --poses: {e} (--camera, --gsd, --focal-px)")))?;
+            Some(exif_georef(&images, a.epsg, &a.camera, a.camera_height.is_none())?)
+        }
         None => None,
         Some(path) => {
-            if a.dtm.is_none() && a.plane_z.is_none() && a.camera_height.is_none() {
+            if !has_surface {
                 return Err(Error::invalid("--poses needs a road surface: --dtm, --plane-z or --camera-height"));
             }
             let records = read_image_poses(path)?;
@@ -173,7 +270,7 @@ fn detect(a: DetectArgs) -> Result<()> {
                     .ok_or_else(|| Error::bad_file(path, format!("no pose for image {name}")))?;
                 let camera =
                     Camera::from_model(&r.camera, r.gsd, r.width, r.height, r.focal_px).map_err(|e| e.in_file(path))?;
-                out.push(Georef { camera, pose: r.pose });
+                out.push(Georef { camera: Some(camera), pose: r.pose });
             }
             Some(out)
         }
@@ -215,7 +312,14 @@ fn detect(a: DetectArgs) -> Result<()> {
                         let valid: Option<Vec<bool>> =
                             vehicle.as_ref().map(|v| v.as_raw().iter().map(|&m| m == 0).collect());
                         let m: Vec<bool> = mask.as_raw().iter().map(|&v| v > 0).collect();
-                        georeferenced_cracks(&img, valid.as_deref(), &m, &params, &g.pose, &g.camera, &surface)
+                        let camera = match &g.camera {
+                            Some(c) => *c,
+                            None => {
+                                Camera::from_model(&a.camera, a.gsd, Some(img.width()), Some(img.height()), a.focal_px)
+                                    .map_err(|e| e.in_file(img_path))?
+                            }
+                        };
+                        georeferenced_cracks(&img, valid.as_deref(), &m, &params, &g.pose, &camera, &surface)
                     }
                 };
                 Ok((!fresh, lines))
@@ -393,4 +497,67 @@ fn eval(a: EvalArgs) -> Result<()> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use zwilling_io::exif::{exif_gps_app1, insert_app1};
+
+    /// Three JPEGs at the given (lat, lon, GPSImgDirection), one second apart, listed in reverse
+    /// time order by name (the track must follow the time stamps, not the names).
+    fn images(dir: &Path, at: &[(f64, f64, Option<f64>)]) -> Vec<PathBuf> {
+        let mut jpeg = vec![];
+        let img = image::RgbImage::from_pixel(32, 16, image::Rgb([100, 100, 100]));
+        img.write_to(&mut std::io::Cursor::new(&mut jpeg), image::ImageFormat::Jpeg).unwrap();
+        at.iter()
+            .enumerate()
+            .map(|(k, &(lat, lon, dir_deg))| {
+                let geo = ExifGeo {
+                    latitude: Some(lat),
+                    longitude: Some(lon),
+                    altitude: Some(100.0 + k as f64),
+                    direction_deg: dir_deg,
+                    gps_time: Some(1_700_000_000.0 + k as f64),
+                    ..ExifGeo::default()
+                };
+                let p = dir.join(format!("img_{}.jpg", at.len() - k));
+                std::fs::write(&p, insert_app1(&jpeg, &exif_gps_app1(&geo).unwrap()).unwrap()).unwrap();
+                p
+            })
+            .rev()
+            .collect()
+    }
+
+    #[test]
+    fn exif_poses_take_position_projection_and_heading_from_the_tags_or_the_track() {
+        let dir = tempfile::tempdir().unwrap();
+        // On UTM zone 32's central meridian (9° E) easting is exactly 500 000 m and grid north is
+        // true north; a track going north has heading 0.
+        let north = images(dir.path(), &[(51.0, 9.0, None), (51.0001, 9.0, None), (51.0002, 9.0, None)]);
+        let g = exif_georef(&north, 25832, "ortho", true).unwrap();
+        for (k, r) in g.iter().enumerate() {
+            assert!((r.pose.x - 500_000.0).abs() < 1e-6, "{}", r.pose.x);
+            assert!(r.pose.heading.min(360.0 - r.pose.heading) < 1e-6, "{}", r.pose.heading);
+            assert_eq!((r.pose.pitch, r.pose.roll), (-90.0, 0.0));
+            // Listed in reverse: the last listed image is the first in time.
+            assert_eq!(r.pose.z, 100.0 + (2 - k) as f64);
+        }
+        // 11.1 m apart per 0.0001° of latitude (meridian arc ≈ 111.2 km per degree at 51°).
+        assert!((g[0].pose.y - g[1].pose.y - 11.13).abs() < 0.02, "{}", g[0].pose.y - g[1].pose.y);
+        // GPSImgDirection 45.25° true, 1° east of the central meridian at 51° N: grid azimuth =
+        // true azimuth − meridian convergence γ, γ ≈ Δλ·sin φ = 0.777° (first order).
+        let d2 = tempfile::tempdir().unwrap();
+        let east = images(d2.path(), &[(51.0, 10.0, Some(45.25)), (51.0, 10.0001, Some(45.25))]);
+        let g = exif_georef(&east, 25832, "ortho", true).unwrap();
+        let gamma = 1.0 * 51f64.to_radians().sin(); // Δλ = 1°, so γ in degrees
+        for r in &g {
+            assert!((r.pose.heading - (45.25 - gamma)).abs() < 0.01, "{} vs {}", r.pose.heading, 45.25 - gamma);
+        }
+        // One image without direction: no track → a clear error naming the file.
+        let d3 = tempfile::tempdir().unwrap();
+        let one = images(d3.path(), &[(51.0, 9.0, None)]);
+        let e = exif_georef(&one, 25832, "ortho", true).unwrap_err().to_string();
+        assert!(e.contains("img_1.jpg") && e.contains("heading"), "{e}");
+    }
 }

@@ -73,6 +73,8 @@ pub fn run(a: DemoArgs) -> Result<()> {
     let cfg = crate::cmd::init::TEMPLATE
         .replace("dir = \"out\"", "dir = \".\"")
         .replace("title = \"Street survey\"", "title = \"zwilling demo — synthetic survey\"")
+        .replace("# road_left = 4.4  ", "road_left = 4.4    ")
+        .replace("# road_right = 1.4  ", "road_right = 1.4    ")
         .replace("# res = 2.0 ", &format!("res = {:?}\nargs = [\"--minutes\", \"{}\"]\n#", a.rain_res, a.rain_minutes));
     std::fs::write(&cfg_path, cfg).map_err(|e| Error::io(&cfg_path, e))?;
     let cfg = crate::pipeline::config::load(&cfg_path)?;

@@ -31,6 +31,8 @@ products = ["dtm", "dsm", "intensity", "rgb"]
 
 [cracks]                                # training-free crack detection → out/cracks/
 markings = true                         # road markings + wear from the intensity ortho → out/cracks/markings.geojson
+# road_left = 4.4                       # kerb distances (m) left / right of the trajectory: markings are searched
+# road_right = 1.4                      # on the road only (4.4 / 1.4 for `zwilling synth`; both or neither)
 
 [road]                                  # ZEB road condition → out/road.gpkg
 section = 100                           # evaluation section length in metres

@@ -2,7 +2,7 @@
 
 use clap::{Args, Subcommand};
 use std::path::PathBuf;
-use zwilling_core::{Error, Layer, Result};
+use zwilling_core::{Error, Layer, PointBlock, Result};
 use zwilling_io::gpkg::{categorized_style, GpkgWriter, LayerOptions, StyleGeometry};
 use zwilling_io::las::{expand_inputs, LasReader, DEFAULT_BLOCK};
 use zwilling_road::damage::CrackObservations;
@@ -172,9 +172,11 @@ pub fn run(a: RoadArgs) -> Result<()> {
         None => vec![],
     };
     let mut observations = CrackObservations::default();
+    let mut crack_layer = None;
     if let Some(p) = &a.cracks {
-        let cracks = zwilling_road::inputs::cracks_from_layer(&read_vector(p, &crs)?).map_err(|e| e.in_file(p))?;
-        observations.cracks = Some(cracks);
+        let layer = read_vector(p, &crs)?;
+        observations.cracks = Some(zwilling_road::inputs::cracks_from_layer(&layer).map_err(|e| e.in_file(p))?);
+        crack_layer = Some(layer);
     }
     let cfg = RoadConfig {
         lane_width: a.lane_width,
@@ -188,17 +190,26 @@ pub fn run(a: RoadArgs) -> Result<()> {
     let total: u64 = files.iter().map(|f| LasReader::open(f).map(|r| r.info().point_count)).sum::<Result<u64>>()?;
     let bar = crate::progress::bar(total, "road");
     let mut survey = RoadSurvey::new(alignment, cfg.clone());
+    let mut block = PointBlock::default();
     for f in &files {
         let mut r = LasReader::open(f)?;
-        while let Some(b) = r.read_block(DEFAULT_BLOCK)? {
-            survey.push(&b);
-            bar.inc(b.len() as u64);
+        while r.read_block_into(&mut block, DEFAULT_BLOCK)? {
+            survey.push(&block);
+            bar.inc(block.len() as u64);
         }
     }
     bar.finish_and_clear();
     let res = survey.finish();
     let sections = evaluate(&res, &cfg, &areas, &observations, &preset, (fk, bw));
-    let layers = zwilling_road::output::road_layers(&res, &sections, &cfg, &preset, &crs);
+    let mut layers = zwilling_road::output::road_layers(&res, &sections, &cfg, &preset, &crs);
+    if let Some(mut l) = crack_layer {
+        // The crack lines the RISS shares were counted from, beside the sections they grade.
+        l.name = "cracks".into();
+        if l.crs.epsg.is_none() {
+            l.crs = crs.clone();
+        }
+        layers.push(l);
+    }
     write_layers(out, &layers)?;
     if !crate::progress::quiet() {
         println!(

@@ -65,8 +65,9 @@ pub struct RunArgs {
     /// k8s-manifest: pods at once per stage.
     #[arg(long, default_value_t = 32)]
     pub parallelism: usize,
-    /// Internal (cluster tasks): run only array task --task of stage STAGE.
-    #[arg(long, hide = true, value_name = "STAGE", requires = "task")]
+    /// Internal (cluster tasks): run only array task --task of the plan's job JOB (its stage name, or
+    /// `<stage>-2`, `<stage>-3`, … for later jobs of the same stage).
+    #[arg(long, hide = true, value_name = "JOB", requires = "task")]
     pub step: Option<String>,
     /// Internal (cluster tasks): the array index.
     #[arg(long, hide = true, requires = "step")]
@@ -129,7 +130,7 @@ pub fn run(a: RunArgs) -> Result<()> {
         // The tile-parallel hydrology, task by task on this machine (the same code the cluster runs).
         for j in slurm::jobs(&cfg, Some(tiles))?.iter().filter(|j| j.stage.starts_with("hydro/")) {
             for k in 0..j.tasks.len() {
-                slurm::run_task(&cfg, Some(tiles), &j.stage, k)?;
+                slurm::run_task(&cfg, Some(tiles), &j.id, k)?;
             }
         }
     }

@@ -16,7 +16,7 @@ const INPUT_KEYS: [&str; 7] = ["clouds", "trajectory", "images", "buildings", "a
 const STAGE_KEYS: [(&str, &[&str]); 7] = [
     ("ground", &["enabled", "keep_existing", "args"]),
     ("grid", &["enabled", "res", "products", "args"]),
-    ("cracks", &["enabled", "markings", "args"]),
+    ("cracks", &["enabled", "markings", "road_left", "road_right", "args"]),
     ("road", &["enabled", "section", "args"]),
     ("rain", &["enabled", "rain", "res", "args"]),
     ("tiles", &["enabled", "max_points_per_tile", "attributes", "terrain", "args"]),
@@ -306,6 +306,25 @@ fn check_stage(s: &Stage, input: &Inputs, problems: &mut Vec<String>) {
         }
         "cracks" => {
             boolean(s, "markings", problems);
+            // The road corridor the markings are searched in: kerb distances left and right of the trajectory.
+            let (l, r) = (s.table.get("road_left"), s.table.get("road_right"));
+            for (k, v) in [("road_left", l), ("road_right", r)] {
+                if v.is_some_and(|v| {
+                    !v.as_float().or_else(|| v.as_integer().map(|i| i as f64)).is_some_and(f64::is_finite)
+                }) {
+                    problems.push(format!("[cracks] {k}: expected a distance in metres"));
+                }
+            }
+            if l.is_some() != r.is_some() {
+                problems.push("[cracks] road_left and road_right: give both kerb distances or neither".into());
+            } else if l.is_some() {
+                if s.f64_or("road_left", 0.0) + s.f64_or("road_right", 0.0) <= 0.0 {
+                    problems.push("[cracks] road_left + road_right must be > 0 (the corridor's width)".into());
+                }
+                if input.trajectory.is_none() {
+                    problems.push("[cracks] road_left / road_right need [input] trajectory".into());
+                }
+            }
             if input.images.is_none() && !s.bool_or("markings", true) {
                 problems.push("[cracks] needs [input] images (a folder of pavement images) or markings = true".into());
             }
@@ -368,6 +387,24 @@ mod tests {
             "[wat]",
         ] {
             assert!(e.contains(needle), "'{needle}' not in: {e}");
+        }
+    }
+
+    #[test]
+    fn kerb_distances_come_in_pairs_with_a_trajectory() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("pipeline.toml");
+        // One kerb distance only, a corridor of negative width, a word for a number, no trajectory.
+        for (table, needle) in [
+            ("road_left = 4.4", "give both kerb distances or neither"),
+            ("road_left = -2\nroad_right = 1", "must be > 0"),
+            ("road_left = 'wide'\nroad_right = 1", "road_left: expected a distance in metres"),
+            ("road_left = 4.4\nroad_right = 1.4", "need [input] trajectory"),
+        ] {
+            let text = format!("[input]\nclouds = []\n[output]\ndir = 'out'\n[cracks]\n{table}\n");
+            std::fs::write(&p, text).unwrap();
+            let e = load(&p).unwrap_err().to_string();
+            assert!(e.contains(needle), "{table}: {e}");
         }
     }
 

@@ -126,15 +126,6 @@ pub fn plan(cfg: &Config) -> Result<Vec<Step>> {
         argv.extend(st.args());
         steps.push(Step { id: "cracks/detect".into(), stage: "cracks", argv, inputs, outputs, points: 0 });
     }
-    // Road markings (with a wear score) from the intensity ortho; `args` belong to `cracks detect`.
-    if let (Some(st), Some(ortho)) = (cracks_stage, &intensity) {
-        if st.bool_or("markings", true) {
-            let o = out.join("cracks").join("markings.geojson");
-            let argv = vec!["cracks".into(), "markings".into(), "--ortho".into(), s(ortho), "-o".into(), s(&o)];
-            let (inputs, outputs) = (vec![ortho.clone()], vec![o]);
-            steps.push(Step { id: "cracks/markings".into(), stage: "cracks", argv, inputs, outputs, points: 0 });
-        }
-    }
     // Road condition.
     if let (Some(st), Some(traj)) = (cfg.stage("road"), &cfg.input.trajectory) {
         let o = out.join("road.gpkg");
@@ -152,6 +143,30 @@ pub fn plan(cfg: &Config) -> Result<Vec<Step>> {
         }
         argv.extend(st.args());
         steps.push(Step { id: "road/sections".into(), stage: "road", argv, inputs, outputs: vec![o], points });
+    }
+    // Road markings (with a wear score) from the intensity ortho, within the road corridor when the
+    // kerb distances are given; also the `markings` layer of road.gpkg. `args` belong to `cracks detect`.
+    if let (Some(st), Some(ortho)) = (cracks_stage, &intensity) {
+        if st.bool_or("markings", true) {
+            let o = out.join("cracks").join("markings.geojson");
+            let mut argv = vec!["cracks".into(), "markings".into(), "--ortho".into(), s(ortho), "-o".into(), s(&o)];
+            let (mut inputs, mut outputs) = (vec![ortho.clone()], vec![o]);
+            if let (Some(traj), Some(_), Some(_)) =
+                (&cfg.input.trajectory, st.table.get("road_left"), st.table.get("road_right"))
+            {
+                argv.extend(["--trajectory".into(), s(traj)]);
+                argv.push(format!("--road-left={}", st.f64_or("road_left", 0.0)));
+                argv.push(format!("--road-right={}", st.f64_or("road_right", 0.0)));
+                inputs.push(traj.clone());
+            }
+            // Rewrites road.gpkg in place (atomically): `execute` records this step's hash after it ran.
+            if let Some(road) = steps.iter().find(|s| s.id == "road/sections").map(|s| s.outputs[0].clone()) {
+                argv.extend(["--gpkg".into(), s(&road)]);
+                inputs.push(road.clone());
+                outputs.push(road);
+            }
+            steps.push(Step { id: "cracks/markings".into(), stage: "cracks", argv, inputs, outputs, points: 0 });
+        }
     }
     // Heavy rain on the DTM; `[rain] res` grids a coarser DTM for it (the solver's cost grows with
     // the cube of 1/res: cells × time steps).
@@ -295,8 +310,9 @@ pub struct StepUsage {
     pub id: String,
     /// CPU time (user + system, all threads) the step used (s).
     pub cpu_seconds: f64,
-    /// Peak resident memory of the process (MB) at the end of the step: the high-water mark so
-    /// far, so a step's own peak shows where this value rises.
+    /// Peak resident memory of the process (MB) during the step: the kernel's high-water mark is
+    /// reset before each step (`/proc/self/clear_refs`), so this is the step's own peak (where the
+    /// reset is refused, the high-water mark of the run so far).
     pub peak_rss_mb: f64,
 }
 
@@ -314,6 +330,13 @@ fn process_usage() -> Option<(f64, f64)> {
     Some((ticks / 100.0, hwm_kb / 1024.0))
 }
 
+/// Resets the process's peak resident memory (VmHWM) to the current resident size (Linux ≥ 4.0:
+/// writing `5` to `/proc/self/clear_refs`), so the next [`process_usage`] tells the peak since.
+/// Returns false where that is not possible.
+fn reset_peak_rss() -> bool {
+    std::fs::write("/proc/self/clear_refs", "5").is_ok()
+}
+
 /// Runs every step not yet done; `force` reruns all. Writes `manifest.json` after each step and
 /// `summary.json` at the end.
 pub fn execute(cfg: &Config, force: bool) -> Result<RunSummary> {
@@ -328,6 +351,7 @@ pub fn execute(cfg: &Config, force: bool) -> Result<RunSummary> {
     let t0 = Instant::now();
     let usage0 = process_usage();
     let mut usage = vec![];
+    let mut run_peak_mb = 0.0f64;
     let mut summaries = vec![];
     let total = steps.len();
     for (k, step) in steps.iter().enumerate() {
@@ -352,6 +376,9 @@ pub fn execute(cfg: &Config, force: bool) -> Result<RunSummary> {
             }
         }
         let t = Instant::now();
+        // The peak so far is kept for the run's total before the step's own peak is measured.
+        run_peak_mb = run_peak_mb.max(process_usage().map_or(0.0, |u| u.1));
+        reset_peak_rss();
         let before = process_usage();
         if step.stage == "report" {
             report::write(cfg, &steps, &summaries)?;
@@ -369,6 +396,13 @@ pub fn execute(cfg: &Config, force: bool) -> Result<RunSummary> {
         if let (Some((c0, _)), Some((c1, rss))) = (before, process_usage()) {
             usage.push(StepUsage { id: step.id.clone(), cpu_seconds: c1 - c0, peak_rss_mb: rss });
         }
+        // A step that rewrites one of its inputs (a layer added to road.gpkg) changed its own hash:
+        // record the hash of what it left, so a rerun skips it until that input is rewritten again.
+        let hash = if step.outputs.iter().any(|o| step.inputs.contains(o)) {
+            step_hash(&step.argv, &step.inputs)
+        } else {
+            hash
+        };
         manifest.steps.insert(step.id.clone(), StepRecord { hash, outputs: step.outputs.clone(), seconds });
         manifest.save(&cfg.out)?;
         let pps = (step.points > 0 && seconds > 0.0).then(|| step.points as f64 / seconds);
@@ -391,7 +425,7 @@ pub fn execute(cfg: &Config, force: bool) -> Result<RunSummary> {
         seconds: t0.elapsed().as_secs_f64(),
         usage,
         cpu_seconds: usage0.zip(process_usage()).map(|((a, _), (b, _))| b - a),
-        peak_rss_mb: process_usage().map(|u| u.1),
+        peak_rss_mb: process_usage().map(|u| u.1.max(run_peak_mb)),
     };
     let p = cfg.out.join("summary.json");
     let tmp = cfg.out.join("summary.json.tmp");
@@ -427,7 +461,7 @@ pub fn summary_text(s: &RunSummary) -> String {
     for st in &s.steps {
         let mut pps = st.points_per_second.map(|p| format!(", {:.2} M points/s", p / 1e6)).unwrap_or_default();
         if let Some(u) = s.usage.iter().find(|u| u.id == st.id) {
-            pps += &format!(", CPU {:.1} s", u.cpu_seconds);
+            pps += &format!(", CPU {:.1} s, peak {:.0} MB", u.cpu_seconds, u.peak_rss_mb);
         }
         let outs = st.outputs.iter().map(|o| o.display().to_string()).collect::<Vec<_>>().join(", ");
         t += &format!("  {:<16} {:>7} {:>8.1} s{pps}  → {outs}\n", st.id, st.status, st.seconds);
@@ -458,5 +492,12 @@ mod tests {
         let (c1, m1) = process_usage().unwrap();
         assert!(c1 - c0 >= 0.01, "CPU {c0} → {c1}");
         assert!(m1 >= m0 && m1 >= 60.0, "peak RSS {m0} → {m1} MB");
+        // Freed and the peak reset: the high-water mark falls back to about the resident size
+        // (test threads running in parallel may hold some memory, but not another 64 MB each).
+        drop(v);
+        if reset_peak_rss() {
+            let (_, m2) = process_usage().unwrap();
+            assert!(m2 < m1 - 32.0, "peak RSS after reset {m2} MB, before {m1} MB");
+        }
     }
 }

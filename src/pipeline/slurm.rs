@@ -66,9 +66,13 @@ impl Task {
     }
 }
 
-/// One Slurm job array / Kubernetes Indexed Job: the tasks of one stage.
+/// One Slurm job array / Kubernetes Indexed Job: a run of consecutive tasks of one stage.
 #[derive(Debug, Clone)]
 pub struct Job {
+    /// Unique id in the plan, what `--step` names: the stage name for the stage's first job,
+    /// `<stage>-2`, `<stage>-3`, … for later jobs of the same stage (a stage can appear twice in
+    /// the chain: `grid` makes the DTM, later `grid/dtm-rain` the simulation's coarser DTM).
+    pub id: String,
     /// Stage name (`ground`, `grid`, …, `hydro/fill-pass`, …).
     pub stage: String,
     /// Tasks; array index = position.
@@ -89,7 +93,7 @@ pub fn jobs(cfg: &Config, hydro_tiles: Option<hydro::TileCount>) -> Result<Vec<J
         };
         match jobs.last_mut() {
             Some(j) if j.stage == st.stage => j.tasks.push(task),
-            _ => jobs.push(Job { stage: st.stage.to_string(), tasks: vec![task] }),
+            _ => jobs.push(Job { id: String::new(), stage: st.stage.to_string(), tasks: vec![task] }),
         }
     }
     if let Some(tiles) = hydro_tiles {
@@ -110,7 +114,19 @@ pub fn jobs(cfg: &Config, hydro_tiles: Option<hydro::TileCount>) -> Result<Vec<J
         let hydro_jobs = hydro::jobs(&cfg.out, &dtm, tiles);
         jobs.splice(at..at, hydro_jobs);
     }
+    assign_job_ids(&mut jobs);
     Ok(jobs)
+}
+
+/// Gives every job its unique [`Job::id`]: the stage name, with `-2`, `-3`, … appended to the
+/// second, third, … job of the same stage.
+fn assign_job_ids(jobs: &mut [Job]) {
+    let mut seen: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+    for j in jobs {
+        let n = seen.entry(j.stage.clone()).or_insert(0);
+        *n += 1;
+        j.id = if *n == 1 { j.stage.clone() } else { format!("{}-{n}", j.stage) };
+    }
 }
 
 /// Records a finished task in `manifest.json` under an exclusive lock on `OUT/.manifest.lock`.
@@ -134,15 +150,13 @@ fn failed_marker(out: &Path, id: &str) -> PathBuf {
     out.join(".slurm").join("failed").join(format!("{}.txt", id.replace('/', "__")))
 }
 
-/// Runs array task `index` of stage `stage` (the entry point `zwilling run … --step S --task I`).
-pub fn run_task(cfg: &Config, hydro_tiles: Option<hydro::TileCount>, stage: &str, index: usize) -> Result<()> {
+/// Runs array task `index` of the job with id `job_id` ([`Job::id`]; the entry point
+/// `zwilling run … --step JOB --task I`).
+pub fn run_task(cfg: &Config, hydro_tiles: Option<hydro::TileCount>, job_id: &str, index: usize) -> Result<()> {
     let all = jobs(cfg, hydro_tiles)?;
-    let job = all.iter().find(|j| j.stage == stage).ok_or_else(|| {
-        let names: Vec<&str> = all.iter().map(|j| j.stage.as_str()).collect();
-        Error::invalid(format!("no stage '{stage}' in this plan (stages: {})", names.join(", ")))
-    })?;
+    let job = find_job(&all, job_id)?;
     let task = job.tasks.get(index).ok_or_else(|| {
-        Error::invalid(format!("stage {stage} has {} tasks, there is no task {index}", job.tasks.len()))
+        Error::invalid(format!("job {job_id} has {} tasks, there is no task {index}", job.tasks.len()))
     })?;
     let hash = task.hash();
     if Manifest::load(&cfg.out)?.is_done(&task.id, &hash) {
@@ -210,6 +224,14 @@ pub fn run_task(cfg: &Config, hydro_tiles: Option<hydro::TileCount>, stage: &str
     }
 }
 
+/// The job with id `job_id` in `jobs`.
+fn find_job<'a>(jobs: &'a [Job], job_id: &str) -> Result<&'a Job> {
+    jobs.iter().find(|j| j.id == job_id).ok_or_else(|| {
+        let ids: Vec<&str> = jobs.iter().map(|j| j.id.as_str()).collect();
+        Error::invalid(format!("no job '{job_id}' in this plan (jobs: {})", ids.join(", ")))
+    })
+}
+
 /// User + system CPU time of this process so far (s), from `/proc/self/stat` (fields 14 and 15,
 /// in clock ticks of 1/100 s, the Linux `USER_HZ`); 0 where that file does not exist.
 fn cpu_seconds() -> f64 {
@@ -244,7 +266,7 @@ pub struct SlurmOptions {
 /// A submitted job array.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Submitted {
-    /// Stage.
+    /// The plan's job id ([`Job::id`]: the stage name, made unique).
     pub stage: String,
     /// Slurm job id.
     pub job_id: String,
@@ -307,14 +329,14 @@ fn queued(ids: &[String]) -> Result<Vec<(String, String, String)>> {
         .collect())
 }
 
-/// Tasks of the plan that have not finished, by stage: `(stage, index, id)`.
+/// Tasks of the plan that have not finished: `(job id, index, task id)`.
 pub fn unfinished(cfg: &Config, jobs: &[Job]) -> Result<Vec<(String, usize, String)>> {
     let m = Manifest::load(&cfg.out)?;
     let mut v = vec![];
     for j in jobs {
         for (k, t) in j.tasks.iter().enumerate() {
             if !m.is_done(&t.id, &t.hash()) {
-                v.push((j.stage.clone(), k, t.id.clone()));
+                v.push((j.id.clone(), k, t.id.clone()));
             }
         }
     }
@@ -365,14 +387,14 @@ pub fn submit(cfg: &Config, config_path: &Path, opts: &SlurmOptions) -> Result<V
         // Once a stage is (re)submitted, every later stage goes too: its inputs will change. The
         // tasks themselves skip work the manifest lists as finished when they run.
         let indices: Vec<usize> = if submitted.is_empty() {
-            todo.iter().filter(|t| t.0 == job.stage).map(|t| t.1).collect()
+            todo.iter().filter(|t| t.0 == job.id).map(|t| t.1).collect()
         } else {
             (0..job.tasks.len()).collect()
         };
         if indices.is_empty() {
             continue;
         }
-        let name = job.stage.replace('/', "-");
+        let name = job.id.replace('/', "-");
         let log = dir.join("logs").join(format!("{name}-%A_%a.log"));
         let mut script = String::from("#!/bin/bash\n");
         script += &format!("#SBATCH --job-name=zw-{name}\n#SBATCH --output={}\n", log.display());
@@ -391,7 +413,7 @@ pub fn submit(cfg: &Config, config_path: &Path, opts: &SlurmOptions) -> Result<V
             "exec {} --threads \"${{SLURM_CPUS_PER_TASK:-1}}\" run {} --step {} --task \"$SLURM_ARRAY_TASK_ID\"{hydro}\n",
             shell_quote(&exe.display().to_string()),
             shell_quote(&config_abs.display().to_string()),
-            job.stage
+            job.id
         );
         let script_path = dir.join(format!("{name}.sh"));
         write_atomic(&script_path, &script)?;
@@ -401,9 +423,9 @@ pub fn submit(cfg: &Config, config_path: &Path, opts: &SlurmOptions) -> Result<V
         }
         args.push(script_path.display().to_string());
         let id = command("sbatch", &args)?.trim().split(';').next().unwrap_or_default().to_string();
-        eprintln!("submitted {:<20} job {id}, array {}", job.stage, ranges(&indices));
+        eprintln!("submitted {:<20} job {id}, array {}", job.id, ranges(&indices));
         let ids = indices.iter().map(|&k| job.tasks[k].id.clone()).collect();
-        submitted.push(Submitted { stage: job.stage.clone(), job_id: id, indices, log, ids });
+        submitted.push(Submitted { stage: job.id.clone(), job_id: id, indices, log, ids });
         write_atomic(&dir.join("jobs.json"), &serde_json::to_string_pretty(&submitted).expect("plain JSON"))?;
     }
     if submitted.is_empty() {
@@ -501,6 +523,47 @@ mod tests {
             }
         });
         assert_eq!(Manifest::load(dir.path()).unwrap().steps.len(), 16);
+    }
+
+    #[test]
+    fn jobs_of_a_repeated_stage_get_unique_ids_and_are_found_by_them() {
+        // The chain ground → grid → road → grid (grid/dtm-rain) → rain has two `grid` jobs: task
+        // 0 of the second must be grid/dtm-rain, not grid/dtm (the bug when jobs were looked up
+        // by stage name).
+        let job = |stage: &str, tasks: &[&str]| Job {
+            id: String::new(),
+            stage: stage.into(),
+            tasks: tasks
+                .iter()
+                .map(|&id| Task {
+                    id: id.into(),
+                    work: Work::Step(Step {
+                        id: id.into(),
+                        stage: "x",
+                        argv: vec![],
+                        inputs: vec![],
+                        outputs: vec![],
+                        points: 0,
+                    }),
+                    inputs: vec![],
+                    outputs: vec![],
+                })
+                .collect(),
+        };
+        let mut jobs = vec![
+            job("ground", &["ground/a"]),
+            job("grid", &["grid/dtm", "grid/dsm"]),
+            job("road", &["road/sections"]),
+            job("grid", &["grid/dtm-rain"]),
+            job("rain", &["rain/simulate"]),
+        ];
+        assign_job_ids(&mut jobs);
+        let ids: Vec<&str> = jobs.iter().map(|j| j.id.as_str()).collect();
+        assert_eq!(ids, ["ground", "grid", "road", "grid-2", "rain"]);
+        assert_eq!(find_job(&jobs, "grid-2").unwrap().tasks[0].id, "grid/dtm-rain");
+        assert_eq!(find_job(&jobs, "grid").unwrap().tasks[1].id, "grid/dsm");
+        let e = find_job(&jobs, "grid-3").unwrap_err().to_string();
+        assert!(e.contains("grid-3") && e.contains("grid-2"), "{e}");
     }
 
     #[test]

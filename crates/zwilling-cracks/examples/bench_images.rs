@@ -1,15 +1,17 @@
-//! Writes `N` synthetic 2048 × 1536 pavement images as JPEG (quality 90) into a folder, for the
-//! end-to-end throughput measurement of `zwilling cracks detect` (docs/benchmarks/cracks.md):
-//! `cargo run --release -p zwilling-cracks --example bench_images -- /tmp/cr2048 16`.
+//! Writes `N` synthetic pavement images (default 2048 × 1536, or `W H`) as JPEG (quality 90) into a
+//! folder, for the end-to-end throughput measurement of `zwilling cracks detect`
+//! (docs/benchmarks/cracks.md):
+//! `cargo run --release -p zwilling-cracks --example bench_images -- /tmp/cr2048 16 [W H]`.
 
 use zwilling_cracks::synthetic::{meandering_crack, pavement, SyntheticCrack};
 
 fn main() {
     let mut args = std::env::args().skip(1);
-    let dir = std::path::PathBuf::from(args.next().expect("usage: bench_images DIR [N]"));
+    let dir = std::path::PathBuf::from(args.next().expect("usage: bench_images DIR [N] [W H]"));
     let n: u64 = args.next().and_then(|a| a.parse().ok()).unwrap_or(16);
     std::fs::create_dir_all(&dir).expect("create the output folder");
-    let (w, h) = (2048usize, 1536usize);
+    let w: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(2048);
+    let h: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(1536);
     let s = w as f64 / 480.0;
     for k in 0..n {
         let cracks = vec![

@@ -21,6 +21,7 @@ pub mod polyline;
 pub mod shape;
 pub mod skeleton;
 pub mod synthetic;
+pub mod track_heading;
 
 pub use detect::{detect_cracks, CrackParams};
 pub use eval::{match_counts, MatchCounts, Scores};

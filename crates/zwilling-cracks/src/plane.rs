@@ -75,22 +75,8 @@ impl Plane {
     fn small_box_mean(&self, rx: usize, ry: usize) -> Plane {
         let (w, h) = (self.width, self.height);
         let mut tmp = vec![0.0f32; w * h];
-        let inv_x = 1.0 / (2 * rx + 1) as f32;
         for (src, dst) in self.data.chunks_exact(w).zip(tmp.chunks_exact_mut(w)) {
-            let inner = &mut dst[rx..w - rx];
-            inner.copy_from_slice(&src[..w - 2 * rx]);
-            for k in 1..=2 * rx {
-                for (d, &v) in inner.iter_mut().zip(&src[k..w - 2 * rx + k]) {
-                    *d += v;
-                }
-            }
-            for d in inner.iter_mut() {
-                *d *= inv_x;
-            }
-            for x in (0..rx).chain(w - rx..w) {
-                let (lo, hi) = (x.saturating_sub(rx), (x + rx + 1).min(w));
-                dst[x] = src[lo..hi].iter().sum::<f32>() / (hi - lo) as f32;
-            }
+            row_box_mean(src, dst, rx);
         }
         let mut out = vec![0.0f32; w * h];
         let inv_y = 1.0 / (2 * ry + 1) as f32;
@@ -220,25 +206,10 @@ impl RowBoxMean {
 
     /// Adds the next input row (top to bottom, `width` values).
     pub fn push(&mut self, src: &[f32]) {
-        let (w, rx, ry) = (self.width, self.rx, self.ry);
+        let (w, ry) = (self.width, self.ry);
         assert!(src.len() == w && self.pushed < self.height, "row of the wrong length or too many rows");
         let slot = self.pushed % (2 * ry + 1);
-        let dst = &mut self.ring[slot * w..(slot + 1) * w];
-        let inv_x = 1.0 / (2 * rx + 1) as f32;
-        let inner = &mut dst[rx..w - rx];
-        inner.copy_from_slice(&src[..w - 2 * rx]);
-        for k in 1..=2 * rx {
-            for (d, &v) in inner.iter_mut().zip(&src[k..w - 2 * rx + k]) {
-                *d += v;
-            }
-        }
-        for d in inner.iter_mut() {
-            *d *= inv_x;
-        }
-        for x in (0..rx).chain(w - rx..w) {
-            let (lo, hi) = (x.saturating_sub(rx), (x + rx + 1).min(w));
-            dst[x] = src[lo..hi].iter().sum::<f32>() / (hi - lo) as f32;
-        }
+        row_box_mean(src, &mut self.ring[slot * w..(slot + 1) * w], self.rx);
         self.pushed += 1;
         let h = self.height;
         while self.out.len() < h * w {
@@ -266,6 +237,28 @@ impl RowBoxMean {
     pub fn finish(self) -> Plane {
         assert_eq!(self.pushed, self.height, "not all rows were pushed");
         Plane { width: self.width, height: self.height, data: self.out }
+    }
+}
+
+/// Horizontal box mean of radius `rx` of one row (window clipped at the ends) as direct sums of
+/// shifted slices (vectorisable); needs `src.len() == dst.len() > 2·rx + 1`. The row pass of
+/// [`Plane::box_mean`] for small radii and of [`RowBoxMean`].
+fn row_box_mean(src: &[f32], dst: &mut [f32], rx: usize) {
+    let w = src.len();
+    let inv_x = 1.0 / (2 * rx + 1) as f32;
+    let inner = &mut dst[rx..w - rx];
+    inner.copy_from_slice(&src[..w - 2 * rx]);
+    for k in 1..=2 * rx {
+        for (d, &v) in inner.iter_mut().zip(&src[k..w - 2 * rx + k]) {
+            *d += v;
+        }
+    }
+    for d in inner.iter_mut() {
+        *d *= inv_x;
+    }
+    for x in (0..rx).chain(w - rx..w) {
+        let (lo, hi) = (x.saturating_sub(rx), (x + rx + 1).min(w));
+        dst[x] = src[lo..hi].iter().sum::<f32>() / (hi - lo) as f32;
     }
 }
 

@@ -12,10 +12,12 @@ use zwilling_cracks::detect::{crack_mask, CrackParams};
 use zwilling_cracks::eval::{match_counts, MatchCounts, Scores};
 
 const TOLERANCES: [f64; 3] = [0.0, 2.0, 5.0];
-/// Micro-averaged F1 at 0, 2 and 5 px over all 79 images, measured with the defaults.
-const REACHED_F1: [f64; 3] = [0.565, 0.793, 0.845];
-/// Micro-averaged F1 at 5 px over the 40 odd-numbered (held-out) images.
-const REACHED_ODD_F1_5: f64 = 0.855;
+/// Micro-averaged F1 at 0, 2 and 5 px over all 79 images, measured with the defaults on the
+/// JPEGs' luma as `zwilling_io::imagery::read_gray` decodes it (session 4; with the former
+/// Rec. 709 grey from decoded RGB it was 0.565, 0.793, 0.845).
+const REACHED_F1: [f64; 3] = [0.564, 0.792, 0.844];
+/// Micro-averaged F1 at 5 px over the 40 odd-numbered (held-out) images (0.855 before session 4).
+const REACHED_ODD_F1_5: f64 = 0.854;
 
 struct Sample {
     number: u32,
@@ -33,7 +35,8 @@ fn load() -> Vec<Sample> {
         .map(|n| {
             let n = n.to_string_lossy().to_string();
             let stem = n.trim_end_matches(".jpg");
-            let image = image::open(dir.join(&n)).unwrap().to_luma8();
+            // The CLI's reader: a JPEG's luma channel Y (JFIF), as `zwilling cracks detect` sees it.
+            let image = zwilling_io::imagery::read_gray(&dir.join(&n)).unwrap();
             let m = image::open(masks.join(format!("{stem}.png"))).unwrap().to_luma8();
             assert_eq!(image.dimensions(), m.dimensions(), "{n}");
             Sample { number: stem.parse().unwrap(), image, truth: m.as_raw().iter().map(|&v| v > 127).collect() }

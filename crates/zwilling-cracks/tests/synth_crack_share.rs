@@ -2,11 +2,12 @@
 //! vectorise → georeference with the image poses → 1 m cells in the road frame, against the
 //! scene's `riss_percent` truth (computed by `zwilling-synth` from the crack centre lines).
 
+mod common;
+
 use rayon::prelude::*;
-use zwilling_core::TrajectoryPoint;
 use zwilling_cracks::crack_share::{affected_cells, section_share, RoadFrame};
 use zwilling_cracks::detect::{crack_mask, CrackParams};
-use zwilling_cracks::georef::{georeferenced_cracks, Camera, Surface};
+use zwilling_cracks::georef::{georeferenced_cracks, Surface};
 use zwilling_synth::{Scene, SceneParams};
 
 #[test]
@@ -24,16 +25,7 @@ fn crack_share_per_section_matches_the_synthetic_truth_within_two_points() {
         .par_iter()
         .flat_map_iter(|ip| {
             let (img, _) = scene.render_image(ip);
-            let cam = Camera::from_model(&ip.camera, Some(ip.gsd), Some(ip.width), Some(ip.height), None).unwrap();
-            let pose = TrajectoryPoint {
-                time: ip.time,
-                x: ip.x,
-                y: ip.y,
-                z: ip.z,
-                heading: ip.heading,
-                pitch: ip.pitch,
-                roll: ip.roll,
-            };
+            let (pose, cam) = common::pose_and_camera(ip);
             let mask = crack_mask(&img, None, &params);
             let surface = Surface::Plane { z: ip.z - p.camera_height };
             georeferenced_cracks(&img, None, &mask, &params, &pose, &cam, &surface)

@@ -8,10 +8,11 @@
 //! that interval (before session 3 it was 4.8 mm above its upper end: the detection mask, wider
 //! than the crack, was taken as part of the crack).
 
+mod common;
+
 use rayon::prelude::*;
-use zwilling_core::TrajectoryPoint;
 use zwilling_cracks::detect::{crack_mask, CrackParams};
-use zwilling_cracks::georef::{georeferenced_cracks, Camera, Surface};
+use zwilling_cracks::georef::{georeferenced_cracks, Surface};
 use zwilling_synth::{Scene, SceneParams};
 
 fn seg_dist(p: [f64; 2], a: [f64; 2], b: [f64; 2]) -> f64 {
@@ -33,16 +34,7 @@ fn measured_crack_widths_match_the_rendered_widths_of_the_scene_cracks() {
         .par_iter()
         .flat_map_iter(|ip| {
             let (img, _) = scene.render_image(ip);
-            let cam = Camera::from_model(&ip.camera, Some(ip.gsd), Some(ip.width), Some(ip.height), None).unwrap();
-            let pose = TrajectoryPoint {
-                time: ip.time,
-                x: ip.x,
-                y: ip.y,
-                z: ip.z,
-                heading: ip.heading,
-                pitch: ip.pitch,
-                roll: ip.roll,
-            };
+            let (pose, cam) = common::pose_and_camera(ip);
             let mask = crack_mask(&img, None, &params);
             let surface = Surface::Plane { z: ip.z - p.camera_height };
             georeferenced_cracks(&img, None, &mask, &params, &pose, &cam, &surface)

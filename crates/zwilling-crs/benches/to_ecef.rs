@@ -5,7 +5,7 @@
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use std::hint::black_box;
 use zwilling_core::{CrsInfo, GeoTransform, Grid};
-use zwilling_crs::{Quasigeoid, Transformer};
+use zwilling_crs::{EcefPatches, Quasigeoid, Transformer};
 
 const N: usize = 100_000;
 
@@ -56,6 +56,26 @@ fn bench(c: &mut Criterion) {
     });
     g.bench_function(BenchmarkId::new("parallel+geoid", "EPSG:25832+7837"), |b| {
         b.iter(|| t.par_to_ecef_with_heights(black_box(&x), &y, &z, Some(&geoid), &mut out).unwrap())
+    });
+    // The 3D Tiles fast path: per-cell quadratic patches (512 m cells, exact transform at the nodes).
+    let fast = EcefPatches::new(&t, Some(&geoid)).unwrap();
+    g.bench_function(BenchmarkId::new("patches+geoid", "EPSG:25832+7837"), |b| {
+        b.iter(|| fast.to_ecef(black_box(&x), &y, &z, &mut out).unwrap())
+    });
+    // Spatially coherent input as a survey delivers it (points sorted along x; the random scatter
+    // above touches a new 512 m cell every few points).
+    let mut order: Vec<usize> = (0..N).collect();
+    order.sort_by(|&a, &b| x[a].total_cmp(&x[b]));
+    let (xs, ys, zs): (Vec<f64>, Vec<f64>, Vec<f64>) = (
+        order.iter().map(|&i| x[i]).collect(),
+        order.iter().map(|&i| y[i]).collect(),
+        order.iter().map(|&i| z[i]).collect(),
+    );
+    g.bench_function(BenchmarkId::new("patches+geoid, sorted", "EPSG:25832+7837"), |b| {
+        b.iter(|| fast.to_ecef(black_box(&xs), &ys, &zs, &mut out).unwrap())
+    });
+    g.bench_function(BenchmarkId::new("exact+geoid, sorted", "EPSG:25832+7837"), |b| {
+        b.iter(|| t.to_ecef_with_heights(black_box(&xs), &ys, &zs, Some(&geoid), &mut out).unwrap())
     });
     g.finish();
 }

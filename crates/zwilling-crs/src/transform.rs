@@ -107,6 +107,11 @@ impl Transformer {
         self.projection == Projection::Geocentric
     }
 
+    /// True when the source CRS is geographic (x = longitude, y = latitude in degrees).
+    pub fn is_geographic(&self) -> bool {
+        self.projection == Projection::Geographic
+    }
+
     /// Source (x, y) → (lon, lat) radians on the source datum. Geocentric input gives NaN.
     #[inline]
     fn inverse_rad(&self, x: f64, y: f64) -> (f64, f64) {

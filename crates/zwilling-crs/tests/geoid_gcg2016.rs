@@ -10,7 +10,7 @@
 
 use std::path::PathBuf;
 use zwilling_core::{CrsInfo, GeoTransform, Grid};
-use zwilling_crs::{geokeys, Heights, Quasigeoid, Transformer};
+use zwilling_crs::{geokeys, EcefPatches, Heights, Quasigeoid, Transformer};
 
 include!("data/gcg2016_reference.rs");
 
@@ -72,6 +72,27 @@ fn height_anomaly_and_ecef_agree_with_proj() {
     // The issue's check value: E 512767, N 5403708, H 356.170 → h 404.423 m, ζ = +48.253 m.
     let (lon, lat) = t.to_wgs84(512_767.0, 5_403_708.0);
     assert!((geoid.ellipsoidal_height(lon, lat, 356.170).unwrap() - 404.423).abs() < 5e-4);
+}
+
+/// The fast path of the 3D Tiles writer (per-cell quadratic patches, `zwilling_crs::patches`)
+/// lands every reference point where PROJ puts it, as the exact transform does (issue 7: 1 cm).
+#[test]
+fn patches_land_on_the_proj_ecef_position() {
+    let geoid = Quasigeoid::gcg2016(&read_grid(true)).unwrap();
+    let t = Transformer::new(&CrsInfo::compound(25832, 7837)).unwrap();
+    let fast = EcefPatches::new(&t, Some(&geoid)).unwrap();
+    assert!(matches!(fast.heights(), Heights::Quasigeoid { vertical_epsg: 7837, approximate: false, .. }));
+    let e: Vec<f64> = REFERENCE.iter().map(|r| r.0).collect();
+    let n: Vec<f64> = REFERENCE.iter().map(|r| r.1).collect();
+    let h: Vec<f64> = REFERENCE.iter().map(|r| r.2).collect();
+    let mut out = vec![[0.0; 3]; REFERENCE.len()];
+    fast.par_to_ecef(&e, &n, &h, &mut out).unwrap();
+    for (r, p) in REFERENCE.iter().zip(&out) {
+        let d = ((p[0] - r.7).powi(2) + (p[1] - r.8).powi(2) + (p[2] - r.9).powi(2)).sqrt();
+        assert!(d < 1e-3, "({}, {}) lands {d} m from PROJ's ECEF", r.0, r.1);
+    }
+    let (x, y) = NODATA_POINT;
+    assert!(fast.to_ecef(&[x], &[y], &[0.0], &mut out[..1]).unwrap_err().to_string().contains("GCG2016"));
 }
 
 #[test]

@@ -1,6 +1,12 @@
 //! Road images: reading JPEG / PNG / TIFF as grey or RGB, writing masks as PNG and photos as JPEG,
 //! and listing the images of a folder.
 //!
+//! Grey from a JPEG is its luma channel as stored: a YCbCr (JFIF) or greyscale JPEG is decoded
+//! straight to Y (zune-jpeg with luma output: no chroma IDCT, upsampling or colour conversion, about
+//! twice as fast as decoding to RGB and converting back). JFIF defines Y = 0.299 R + 0.587 G +
+//! 0.114 B (ITU-T T.871, the Rec. 601 weights), so a colour JPEG's grey differs slightly from the
+//! Rec. 709 weights used for PNG / TIFF / RGB-coded JPEG; for a grey picture both are the grey.
+//!
 //! Formats are recognised by content (magic bytes), not by extension. Every error names the file
 //! and says what is wrong (missing, unreadable, not an image, truncated). Writes are atomic: the
 //! encoded bytes go to a temporary file in the target folder, which is then renamed over the
@@ -23,6 +29,10 @@ pub const IMAGE_EXTENSIONS: [&str; 5] = ["jpg", "jpeg", "png", "tif", "tiff"];
 
 fn decode(path: &Path) -> Result<DynamicImage> {
     let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    decode_bytes(path, bytes)
+}
+
+fn decode_bytes(path: &Path, bytes: Vec<u8>) -> Result<DynamicImage> {
     let reader = image::ImageReader::new(Cursor::new(bytes))
         .with_guessed_format()
         .map_err(|e| Error::bad_file(path, format!("cannot read image: {e}")))?;
@@ -32,9 +42,36 @@ fn decode(path: &Path) -> Result<DynamicImage> {
     reader.decode().map_err(|e| Error::bad_file(path, format!("cannot decode image: {e}")))
 }
 
-/// Reads an image as 8-bit grey (colour converted with the Rec. 709 luma weights, 16-bit scaled).
+/// Reads an image as 8-bit grey: the Y channel of a YCbCr or greyscale JPEG (see the module
+/// docs), otherwise colour converted with the Rec. 709 luma weights.
 pub fn read_gray(path: &Path) -> Result<GrayImage> {
-    Ok(decode(path)?.into_luma8())
+    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    if bytes.starts_with(&[0xFF, 0xD8, 0xFF]) {
+        if let Some(g) = jpeg_luma(path, &bytes)? {
+            return Ok(g);
+        }
+    }
+    Ok(decode_bytes(path, bytes)?.into_luma8())
+}
+
+/// Decodes a YCbCr or greyscale JPEG straight to its Y channel; `None` for other colour spaces
+/// (RGB-coded, CMYK, YCCK), which go through the generic decoder.
+fn jpeg_luma(path: &Path, bytes: &[u8]) -> Result<Option<GrayImage>> {
+    use zune_core::{bytestream::ZCursor, colorspace::ColorSpace, options::DecoderOptions};
+    let bad = |e: zune_jpeg::errors::DecodeErrors| Error::bad_file(path, format!("cannot decode JPEG: {e}"));
+    // The same leniency as the `image` crate's JPEG decoder (no strict mode, no size limit).
+    let options = DecoderOptions::default().set_strict_mode(false).set_max_width(usize::MAX).set_max_height(usize::MAX);
+    let mut dec = zune_jpeg::JpegDecoder::new_with_options(ZCursor::new(bytes), options);
+    dec.decode_headers().map_err(bad)?;
+    if !matches!(dec.input_colorspace(), Some(ColorSpace::YCbCr | ColorSpace::Luma)) {
+        return Ok(None);
+    }
+    dec.set_options(dec.options().jpeg_set_out_colorspace(ColorSpace::Luma));
+    let (w, h) = dec.dimensions().ok_or_else(|| Error::bad_file(path, "JPEG without a frame header"))?;
+    let mut luma = vec![0u8; w * h];
+    dec.decode_into(&mut luma).map_err(bad)?;
+    let img = GrayImage::from_raw(w as u32, h as u32, luma);
+    Ok(Some(img.ok_or_else(|| Error::bad_file(path, "JPEG size does not fit its pixels"))?))
 }
 
 /// Reads an image as 8-bit RGB.
@@ -103,6 +140,31 @@ mod tests {
         assert!(read_gray(&j).unwrap().as_raw().iter().all(|&v| v.abs_diff(128) <= 1));
         let listed = list_images(dir.path()).unwrap();
         assert_eq!(listed, vec![p.clone(), j.clone()], "sorted by path");
+    }
+
+    #[test]
+    fn colour_jpeg_grey_is_its_jfif_luma() {
+        // T.871: Y = 0.299 R + 0.587 G + 0.114 B of the decoded colour, up to the rounding of the
+        // decoder's colour conversion and chroma upsampling (strong colour gradients: a few levels).
+        let dir = tempfile::tempdir().unwrap();
+        let rgb = RgbImage::from_fn(96, 64, |x, y| image::Rgb([(x * 2) as u8, (y * 3) as u8, (x + y) as u8]));
+        let j = dir.path().join("colour.jpg");
+        write_jpeg_rgb(&j, &rgb, 95).unwrap();
+        let (grey, back) = (read_gray(&j).unwrap(), read_rgb(&j).unwrap());
+        assert_eq!(grey.dimensions(), (96, 64));
+        let mut worst = 0.0f64;
+        for (g, c) in grey.pixels().zip(back.pixels()) {
+            let y = 0.299 * c[0] as f64 + 0.587 * c[1] as f64 + 0.114 * c[2] as f64;
+            worst = worst.max((g[0] as f64 - y).abs());
+        }
+        assert!(worst <= 3.0, "luma differs from 0.299 R + 0.587 G + 0.114 B by {worst}");
+        // A truncated JPEG is an error naming the file, not a panic.
+        let bytes = std::fs::read(&j).unwrap();
+        let t = dir.path().join("cut.jpg");
+        std::fs::write(&t, &bytes[..300]).unwrap();
+        if let Err(e) = read_gray(&t) {
+            assert!(e.to_string().contains("cut.jpg"), "{e}");
+        }
     }
 
     #[test]

@@ -1,4 +1,5 @@
 //! Readers and writers.
+pub mod exif;
 pub mod geojson;
 pub mod gpkg;
 pub mod imagery;

@@ -246,3 +246,31 @@ fn readers_inside_a_parallel_loop_reuse_one_block() {
     assert_eq!(r.read_block(10).unwrap().unwrap().len(), 10);
     drop(r);
 }
+
+#[test]
+fn skipping_layers_keeps_geometry_and_appearance_of_layered_laz() {
+    // Point formats 6–10 compress each field group in its own layer; a reader that skips GPS time,
+    // scan angle, user data and point source ID must still return every other field exactly.
+    let dir = tempfile::tempdir().unwrap();
+    for format in [6u8, 7, 8] {
+        let n = 4321;
+        let block = synthetic_block(format, 3, n, 7 + format as u64);
+        let path = dir.path().join(format!("skip{format}.laz"));
+        write(&path, &block, format, 3, 2);
+        let mut r = LasReader::open(&path).unwrap();
+        r.skip_fields(zwilling_io::las::SkipFields::all_but_geometry_and_appearance());
+        let mut back = PointBlock::with_capacity(block.layout, n);
+        while let Some(b) = r.read_block(1000).unwrap() {
+            back.append(&b);
+        }
+        assert_eq!(back.len(), n);
+        assert_eq!((&back.x, &back.y, &back.z), (&block.x, &block.y, &block.z), "format {format}");
+        assert_eq!(back.intensity, block.intensity, "format {format}");
+        assert_eq!(back.classification, block.classification, "format {format}");
+        assert_eq!(back.return_number, block.return_number, "format {format}");
+        assert_eq!(back.number_of_returns, block.number_of_returns, "format {format}");
+        assert_eq!(back.rgb, block.rgb, "format {format}");
+        // The skipped layers really were skipped: GPS time is not decoded.
+        assert_ne!(back.gps_time, block.gps_time, "format {format}: GPS time was decoded anyway");
+    }
+}

@@ -2,6 +2,8 @@
 //!
 //! ```text
 //! rain_perf topo DEM.tif [REPS]        fill, D8 directions, D8 accumulation on a GeoTIFF DEM
+//! rain_perf fill DEM.tif [REPS]       fill only (best of REPS)
+//! rain_perf d8 DEM.tif [REPS]         D8 directions of the filled DEM only
 //! rain_perf fill-synthetic SIDE        fill a SIDE × SIDE synthetic DEM once (peak-RSS check)
 //! rain_perf solver SIDE [STEPS]        local-inertial steps on a SIDE × SIDE wet synthetic DEM
 //! ```
@@ -68,6 +70,24 @@ fn main() {
             report("d8 directions + accumulation", t, cpu);
             let total: f64 = accumulation::outlets(&dir).map(|i| acc.data[i]).sum();
             println!("zwilling check: outlets collect {total} of {n} cells");
+        }
+        "fill" => {
+            let dem = zwilling_io::raster::read_geotiff_f32(std::path::Path::new(&arg(2, ""))).expect("read DEM");
+            let reps: usize = arg(3, "3").parse().unwrap();
+            let n = dem.len() as f64;
+            let (t, cpu, filled) = best(reps, || fill::fill_depressions(&dem).unwrap());
+            let raised = dem.data.iter().zip(&filled.data).filter(|(a, b)| b > a).count();
+            let sum: f64 = filled.data.iter().map(|&v| v as f64).sum();
+            println!("fill: {t:.3} s, {:.2} M cells/s; CPU {cpu:.2} s; raised {raised}, sum {sum}", n / t / 1e6);
+        }
+        "d8" => {
+            let dem = zwilling_io::raster::read_geotiff_f32(std::path::Path::new(&arg(2, ""))).expect("read DEM");
+            let reps: usize = arg(3, "3").parse().unwrap();
+            let n = dem.len() as f64;
+            let filled = fill::fill_depressions(&dem).unwrap();
+            let (t, cpu, dir) = best(reps, || d8::flow_directions_d8(&filled));
+            let h = dir.data.iter().fold(0u64, |h, &d| h.wrapping_mul(31).wrapping_add(d as u64));
+            println!("d8: {t:.3} s, {:.2} M cells/s; CPU {cpu:.2} s; hash {h}", n / t / 1e6);
         }
         "fill-synthetic" => {
             let side: usize = arg(2, "10000").parse().unwrap();

@@ -109,7 +109,6 @@ use crate::neighbours::{DCOL, DROW};
 fn resolve_flats(dem: &Grid<f32>, dir: &mut [u8]) {
     let (w, h) = (dem.width, dem.height);
     let z = &dem.data;
-    let mut queue: std::collections::VecDeque<usize> = std::collections::VecDeque::new();
     let flat_neighbour = |dir: &[u8], i: usize| {
         let (r, c) = (i / w, i % w);
         (0..8).any(|k| {
@@ -135,20 +134,38 @@ fn resolve_flats(dem: &Grid<f32>, dir: &mut [u8]) {
                 .collect()
         })
         .collect();
-    queue.extend(seeds.into_iter().flatten());
-    while let Some(i) = queue.pop_front() {
-        let (r, c) = (i / w, i % w);
-        for k in 0..8 {
-            let (cc, rr) = (c as isize + DCOL[k], r as isize + DROW[k]);
-            if cc < 0 || rr < 0 || cc >= w as isize || rr >= h as isize {
-                continue;
+    // FIFO queue as a vector (every cell enters once). The seeds may lie on the grid edge and
+    // get bounds checks; the flat cells after them never do (an edge cell without a lower
+    // neighbour is an outlet, not FLAT), so they use plain index offsets.
+    let mut queue: Vec<u32> = seeds.into_iter().flatten().map(|i| i as u32).collect();
+    let seeds = queue.len();
+    let off: [isize; 8] = std::array::from_fn(|k| DROW[k] * w as isize + DCOL[k]);
+    let mut head = 0;
+    while head < queue.len() {
+        let i = queue[head] as usize;
+        let zi = z[i];
+        if head < seeds {
+            let (r, c) = (i / w, i % w);
+            for k in 0..8 {
+                let Some((cc, rr)) = crate::neighbours::neighbour(c, r, k, w, h) else {
+                    continue;
+                };
+                let j = rr * w + cc;
+                if dir[j] == FLAT && z[j] == zi {
+                    dir[j] = ((k + 4) % 8) as u8;
+                    queue.push(j as u32);
+                }
             }
-            let j = rr as usize * w + cc as usize;
-            if dir[j] == FLAT && z[j] == z[i] {
-                dir[j] = ((k + 4) % 8) as u8;
-                queue.push_back(j);
+        } else {
+            for (k, o) in off.iter().enumerate() {
+                let j = (i as isize + o) as usize;
+                if dir[j] == FLAT && z[j] == zi {
+                    dir[j] = ((k + 4) % 8) as u8;
+                    queue.push(j as u32);
+                }
             }
         }
+        head += 1;
     }
     for d in dir.iter_mut() {
         if *d == FLAT {

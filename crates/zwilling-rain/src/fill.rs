@@ -2,13 +2,14 @@
 //!
 //! Raises every cell that has no downhill path to an outlet to the lowest elevation over which
 //! its depression spills ("pit removal"). Algorithm: Priority-Flood (Barnes, Lehman & Mulla 2014,
-//! *Computers & Geosciences* 62, 117–127) in its improved form (their Algorithm 3): cells are
-//! taken from a min-priority queue keyed by elevation; a neighbour that is not higher than the
-//! cell it was reached from is raised to that elevation and goes to a plain "pit" stack that is
-//! drained before the priority queue again, so the cells inside depressions and on flats never
-//! pay for the priority queue. The priority queue is a monotone radix heap over the elevations'
-//! order-preserving bit patterns ([`RadixQueue`]): Priority-Flood pops elevations in
-//! non-decreasing order, which is all a radix heap needs. Cell indices are `u32`.
+//! *Computers & Geosciences* 62, 117–127) in the one-pass form of Zhou, Sun & Fu (2016,
+//! *Computers & Geosciences* 90, 87–96): a neighbour not higher than the flood level is raised to
+//! it and goes to a plain "pit" stack; a higher neighbour is a "slope" cell whose elevation is
+//! already final, and slope cells climb uphill by another plain stack, entering the min-priority
+//! queue only when they have a lower unreached neighbour. The priority queue is a monotone radix
+//! heap over the elevations' order-preserving bit patterns ([`RadixQueue`]). Cell indices are
+//! `u32`. With more than one rayon thread the grid is filled in parallel bands
+//! (`fill_bands.rs`, Barnes 2016) with the same result.
 //!
 //! The filled surface is unique (the lowest surface ≥ the DEM on which every cell has a
 //! non-ascending path to an outlet), so neither the queue order nor ties change the result.
@@ -21,7 +22,7 @@
 //! reference output for `MED_01_01` holds the exact spill elevations. Flow routing across the
 //! resulting flats is done by [`crate::d8::flow_directions_d8`].
 //!
-//! The result is deterministic (single-threaded, and unique as said above).
+//! The result is deterministic: unique as said above, so the same bits at any thread count.
 //!
 //! ```
 //! use zwilling_core::{GeoTransform, Grid};
@@ -102,6 +103,16 @@ impl RadixQueue {
     }
 }
 
+/// Fewest rows per band of the band-parallel fill ([`crate::fill_bands`]).
+const MIN_BAND_ROWS: usize = 64;
+
+/// Cell state during the flood: not yet reached.
+const OPEN: u8 = 0;
+/// Reached (its filled elevation is final), or NoData.
+const CLOSED: u8 = 1;
+/// Reached, and on the grid edge: its neighbours need bounds checks.
+const CLOSED_EDGE: u8 = 2;
+
 /// Fills all depressions of `dem` (exactly flat) so that every valid cell drains to an outlet.
 ///
 /// Errors when the grid has 2³² − 1 cells or more.
@@ -115,24 +126,29 @@ pub fn fill_depressions(dem: &Grid<f32>) -> Result<Grid<f32>> {
     if n == 0 {
         return Ok(dem.with_data(z));
     }
-    // closed: already in a queue (or NoData).
-    let mut closed: Vec<bool> = z.iter().map(|&v| dem.is_nodata(v)).collect();
-    let any_nodata = closed.iter().any(|&c| c);
+    let threads = rayon::current_num_threads();
+    if threads > 1 && h >= 2 * MIN_BAND_ROWS {
+        let bands = (4 * threads).min(h / MIN_BAND_ROWS);
+        crate::fill_bands::fill_bands(dem, &mut z, h.div_ceil(bands));
+        return Ok(dem.with_data(z));
+    }
+    let mut state: Vec<u8> = z.iter().map(|&v| if dem.is_nodata(v) { CLOSED } else { OPEN }).collect();
+    let any_nodata = state.contains(&CLOSED);
     let mut open = RadixQueue::new();
     // Seeds: edge cells, then cells next to NoData.
-    let seed = |i: usize, closed: &mut [bool], open: &mut RadixQueue| {
-        if !closed[i] {
-            closed[i] = true;
+    let seed = |i: usize, s: u8, state: &mut [u8], open: &mut RadixQueue| {
+        if state[i] == OPEN {
+            state[i] = s;
             open.push(order_key(z[i]), i as u32);
         }
     };
     for c in 0..w {
-        seed(c, &mut closed, &mut open);
-        seed((h - 1) * w + c, &mut closed, &mut open);
+        seed(c, CLOSED_EDGE, &mut state, &mut open);
+        seed((h - 1) * w + c, CLOSED_EDGE, &mut state, &mut open);
     }
     for r in 1..h.saturating_sub(1) {
-        seed(r * w, &mut closed, &mut open);
-        seed(r * w + w - 1, &mut closed, &mut open);
+        seed(r * w, CLOSED_EDGE, &mut state, &mut open);
+        seed(r * w + w - 1, CLOSED_EDGE, &mut state, &mut open);
     }
     if any_nodata {
         for i in 0..n {
@@ -141,46 +157,75 @@ pub fn fill_depressions(dem: &Grid<f32>) -> Result<Grid<f32>> {
             }
             let (r, c) = (i / w, i % w);
             for k in 0..8 {
-                let (rr, cc) = (r as isize + DROW[k], c as isize + DCOL[k]);
-                if rr >= 0 && cc >= 0 && (rr as usize) < h && (cc as usize) < w {
-                    seed(rr as usize * w + cc as usize, &mut closed, &mut open);
+                if let Some((cc, rr)) = crate::neighbours::neighbour(c, r, k, w, h) {
+                    let j = rr * w + cc;
+                    let s = if rr == 0 || cc == 0 || rr + 1 == h || cc + 1 == w { CLOSED_EDGE } else { CLOSED };
+                    seed(j, s, &mut state, &mut open);
                 }
             }
         }
     }
     // Neighbour offsets of interior cells.
     let off: [isize; 8] = std::array::from_fn(|k| DROW[k] * w as isize + DCOL[k]);
+    // The neighbours of cell `i` (bounds-checked only for edge cells).
+    let neighbours = |i: usize, edge: bool| {
+        let (r, c) = if edge { (i / w, i % w) } else { (0, 0) };
+        (0..8).filter_map(move |k| {
+            if !edge {
+                return Some((i as isize + off[k]) as usize);
+            }
+            crate::neighbours::neighbour(c, r, k, w, h).map(|(cc, rr)| rr * w + cc)
+        })
+    };
+    // pit: cells raised to (or equal to) the current flood level; slope: cells above it whose
+    // elevation is final because they drain through the cell they were reached from.
     let mut pit: Vec<u32> = Vec::new();
+    let mut slope: Vec<u32> = Vec::new();
     loop {
-        let i = if let Some(i) = pit.pop() {
-            i as usize
-        } else if let Some(i) = open.pop() {
-            i as usize
-        } else {
-            break;
-        };
-        let zi = z[i];
-        let (r, c) = (i / w, i % w);
-        let interior = r > 0 && c > 0 && r + 1 < h && c + 1 < w;
-        for k in 0..8 {
-            let j = if interior {
-                (i as isize + off[k]) as usize
-            } else {
-                let (rr, cc) = (r as isize + DROW[k], c as isize + DCOL[k]);
-                if rr < 0 || cc < 0 || rr >= h as isize || cc >= w as isize {
+        let i = match pit.pop() {
+            Some(i) => i as usize,
+            None => {
+                if let Some(i) = slope.pop() {
+                    // Climbing: higher neighbours are final too; a lower open neighbour may spill
+                    // elsewhere at a lower level, so this cell waits in the priority queue for it.
+                    let i = i as usize;
+                    let zi = z[i];
+                    let mut lower = false;
+                    for j in neighbours(i, state[i] == CLOSED_EDGE) {
+                        if state[j] != OPEN {
+                            continue;
+                        }
+                        if z[j] >= zi {
+                            state[j] = CLOSED;
+                            slope.push(j as u32);
+                        } else {
+                            lower = true;
+                        }
+                    }
+                    if lower {
+                        open.push(order_key(zi), i as u32);
+                    }
                     continue;
                 }
-                rr as usize * w + cc as usize
-            };
-            if closed[j] {
+                match open.pop() {
+                    Some(i) => i as usize,
+                    None => break,
+                }
+            }
+        };
+        // Inside a depression (from `pit`) or at the flood level (from `open`): lower neighbours
+        // are raised to this cell's level and join the depression, higher ones are slopes.
+        let zi = z[i];
+        for j in neighbours(i, state[i] == CLOSED_EDGE) {
+            if state[j] != OPEN {
                 continue;
             }
-            closed[j] = true;
+            state[j] = CLOSED;
             if z[j] <= zi {
                 z[j] = zi;
                 pit.push(j as u32);
             } else {
-                open.push(order_key(z[j]), j as u32);
+                slope.push(j as u32);
             }
         }
     }

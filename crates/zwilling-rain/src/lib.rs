@@ -16,6 +16,7 @@
 pub mod accumulation;
 pub mod d8;
 pub mod fill;
+mod fill_bands;
 pub mod flowpaths;
 pub mod hazard;
 pub mod mfd;

@@ -24,7 +24,7 @@
 use zwilling_core::Grid;
 
 use crate::accumulation::downstream;
-use crate::neighbours::{distance, DCOL, DROW};
+use crate::neighbours::distance;
 
 /// How flow is shared among lower neighbours.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -51,11 +51,10 @@ fn shares(
     out.clear();
     let (r, c) = (i / w, i % w);
     for k in 0..8 {
-        let (cc, rr) = (c as isize + DCOL[k], r as isize + DROW[k]);
-        if cc < 0 || rr < 0 || cc >= w as isize || rr >= h as isize {
+        let Some((cc, rr)) = crate::neighbours::neighbour(c, r, k, w, h) else {
             continue;
-        }
-        let j = rr as usize * w + cc as usize;
+        };
+        let j = rr * w + cc;
         if !valid(j) || z[j] >= z[i] {
             continue;
         }

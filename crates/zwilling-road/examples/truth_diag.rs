@@ -47,9 +47,9 @@ fn main() {
     cfg.fit_profile.quadratic_across = env("PQO", f64::from(u8::from(cfg.fit_profile.quadratic_across))) > 0.0;
     cfg.fit_transverse.along = env("TA", cfg.fit_transverse.along);
     cfg.fit_transverse.radius = env("TR", cfg.fit_transverse.radius);
-    cfg.fit_transverse.quadratic_along = env("TQA", 0.0) > 0.0;
-    cfg.fit_transverse.quadratic_across = env("TQO", 0.0) > 0.0;
-    cfg.fit_profile.flat_across = env("PF", 0.0) > 0.0;
+    cfg.fit_transverse.quadratic_along = env("TQA", f64::from(u8::from(cfg.fit_transverse.quadratic_along))) > 0.0;
+    cfg.fit_transverse.quadratic_across = env("TQO", f64::from(u8::from(cfg.fit_transverse.quadratic_across))) > 0.0;
+    cfg.fit_profile.flat_across = env("PF", f64::from(u8::from(cfg.fit_profile.flat_across))) > 0.0;
     let quiet = env("Q", 0.0) > 0.0;
     cfg.profile_shape_correction = env("PSC", 1.0) > 0.0;
     let al = Alignment::from_trajectory(&scene.trajectory(), 1.0, cfg.trajectory_smoothing, 0.0, 2.5).unwrap();

@@ -74,6 +74,10 @@ pub fn areas_from_layer(layer: &Layer) -> Result<Vec<AreaPolygon>> {
 
 /// Crack polylines of a line-string layer with a `width_m` attribute (m).
 pub fn cracks_from_layer(layer: &Layer) -> Result<Vec<CrackLine>> {
+    if layer.features.is_empty() {
+        // No crack found: a GeoJSON without features carries no attribute names either.
+        return Ok(Vec::new());
+    }
     let w_i = field(layer, &["width_m"])
         .ok_or_else(|| Error::invalid(format!("cracks layer '{}' has no width_m attribute", layer.name)))?;
     let mut out = Vec::with_capacity(layer.features.len());
@@ -136,5 +140,8 @@ mod tests {
         assert_eq!(c, vec![CrackLine { points: vec![[1.0, 2.0], [3.0, 4.0]], width: 0.004 }]);
         l.features[0].values[0] = Value::Null;
         assert!(cracks_from_layer(&l).is_err());
+        // An empty detection (no attributes known) is no crack, not an error.
+        let empty = Layer::new("cracks", CrsInfo::from_epsg(25832), vec![]);
+        assert_eq!(cracks_from_layer(&empty).unwrap(), vec![]);
     }
 }

@@ -19,6 +19,8 @@
 //! severity 1 (max ≤ 25 mm), 2 (25–50 mm), 3 (> 50 mm). The outline is the convex hull of the
 //! region's cells (corners), in the road frame.
 
+use crate::pothole_measure::MeasureOptions;
+
 /// Fitted heights on a grid of the road frame.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SurfaceWindow {
@@ -66,11 +68,19 @@ pub struct PotholeOptions {
     pub grow_depth: f64,
     /// Smallest extent along and across (m).
     pub min_size: f64,
+    /// Measurement of a detected pothole from the points ([`crate::pothole_measure`]).
+    pub measure: MeasureOptions,
 }
 
 impl Default for PotholeOptions {
     fn default() -> Self {
-        PotholeOptions { reference_half_length: 1.5, min_depth: 0.010, grow_depth: 0.003, min_size: 0.15 }
+        PotholeOptions {
+            reference_half_length: 1.5,
+            min_depth: 0.010,
+            grow_depth: 0.003,
+            min_size: 0.15,
+            measure: MeasureOptions::default(),
+        }
     }
 }
 

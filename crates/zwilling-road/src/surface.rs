@@ -118,6 +118,14 @@ impl PointGrid {
         self.pts.is_empty()
     }
 
+    /// The points inside `[s0, s1] × [o0, o1]`.
+    pub fn points_in(&self, s0: f64, s1: f64, o0: f64, o1: f64) -> Vec<[f64; 3]> {
+        let (sc, oc, hs, ho) = ((s0 + s1) / 2.0, (o0 + o1) / 2.0, (s1 - s0) / 2.0, (o1 - o0) / 2.0);
+        let mut out = Vec::new();
+        self.for_near(sc, oc, hs, ho, true, |p, _| out.push(*p));
+        out
+    }
+
     /// Calls `f` for every point in the ellipse of semi-axes (rs, ro) about (s, o) with its
     /// normalised squared distance.
     fn for_near(&self, s: f64, o: f64, rs: f64, ro: f64, flat: bool, mut f: impl FnMut(&[f64; 3], f64)) {

@@ -19,12 +19,14 @@
 //! 3. longitudinal profiles in both wheel paths (±0.85 m) every `profile_step` (0.10 m), each
 //!    sample its own fit over ±0.60 m along × ±0.55 m across of points corrected by the transverse
 //!    shape (z − (T(o) − T(o_wheel)), T interpolated between neighbouring transverse profiles);
-//! 4. potholes ([`crate::potholes`]) whose centroid lies in the window.
+//! 4. potholes detected on the surface grid ([`crate::potholes`]) whose centroid lies in the
+//!    window, each measured again from the points near it ([`crate::pothole_measure`]).
 //!
 //! Points arriving for a window already processed (a drive that revisits a place, or files not in
 //! drive order) are counted in [`SurveyResult::late_points`] and ignored.
 
 use crate::alignment::Alignment;
+use crate::pothole_measure;
 use crate::potholes::{self, Pothole, PotholeOptions, SurfaceWindow};
 use crate::profile::Profile;
 use crate::surface::{FitOptions, PointGrid};
@@ -360,9 +362,15 @@ impl RoadSurvey {
             a = b;
         }
         // potholes
+        // potholes: found on the surface grid, measured again from the points
+        let m = &cfg.potholes.measure;
+        let reach = m.rim_gap + m.ring_width + 0.15;
         for p in potholes::detect(&win, &cfg.potholes) {
             if p.centroid[0] >= w0 && p.centroid[0] < w1 {
-                self.potholes.push(p);
+                let (hs, ho) = (p.length + reach, p.width + reach);
+                let (s, o) = (p.centroid[0], p.centroid[1]);
+                let near = grid.points_in(s - hs, s + hs, o - ho, o + ho);
+                self.potholes.push(pothole_measure::measure(&near, &p, m).unwrap_or(p));
             }
         }
         // free buckets that no later window needs

@@ -4,10 +4,10 @@
 //! exactly as the CLI does with files; the measures are compared with `Scene::truth()`:
 //! RISS per 100 m section from the scene's crack polylines (within two 1 m cells of the truth),
 //! every grade equal to the preset applied to the measures, no false potholes and every pothole
-//! of the lane found, and per 10 m section the rut depth of each half-lane within ±1.5 mm of the
-//! truth. The remaining accuracy targets (IRI ±5 %, pothole depth ±3 mm, area and volume ±10 %)
-//! are asserted in an ignored test: not yet met with the scene's 5 mm point noise (docs/road.md,
-//! known gaps).
+//! of the lane found, per 10 m section the rut depth of each half-lane within ±1.5 mm of the
+//! truth, and every pothole's max depth within ±3 mm, area and volume within ±10 % of the truth.
+//! The remaining target (IRI within 5 %) is asserted in an ignored test: not yet met with the
+//! scene's 5 mm point noise (docs/road.md, known gaps).
 
 use zwilling_road::damage::{CrackLine, CrackObservations};
 use zwilling_road::grades::grade;
@@ -37,7 +37,7 @@ fn survey(seed: u64, length: f64) -> (Scene, RoadConfig, SurveyResult) {
     (scene, cfg, s.finish())
 }
 
-/// Runs the survey, asserts what is met on every seed (RISS from the scene's cracks, grades =
+/// Runs the survey, asserts what holds on every seed (RISS from the scene's cracks, grades =
 /// preset applied to the measures, no false potholes, every pothole found) and returns the
 /// worst accuracy errors (rut mm, IRI relative, pothole depth mm, area relative, volume relative).
 fn check_seed(seed: u64) -> [f64; 5] {
@@ -137,24 +137,13 @@ fn report(seed: u64, w: &[f64; 5]) {
 }
 
 #[test]
-fn synth_scenes_match_truth_in_cracks_grades_and_pothole_detection() {
+fn synth_scenes_match_truth_in_ruts_potholes_cracks_and_grades() {
     for seed in [1, 2, 3] {
         let w = check_seed(seed);
         report(seed, &w);
         // rut depth (issue: ±1.5 mm per section against the straightedge truth)
         assert!(w[0] <= 1.5, "seed {seed}: rut depth off by {:.2} mm", w[0]);
-    }
-}
-
-#[test]
-#[ignore = "known gap (2026-11-27, session 3): with the scene's 5 mm point noise IRI is -6.6..+4.8 % of the truth \
-            (target 5 %), pothole depth up to 21 mm / area up to 60 % off (unchanged); see docs/road.md; run with --ignored"]
-fn synth_scenes_meet_the_accuracy_targets() {
-    for seed in [1, 2, 3] {
-        let w = check_seed(seed);
-        report(seed, &w);
-        assert!(w[0] <= 1.5, "seed {seed}: rut depth off by {:.2} mm", w[0]);
-        assert!(w[1] <= 0.05, "seed {seed}: IRI off by {:.1} %", 100.0 * w[1]);
+        // potholes (issue: depth ±3 mm, area and volume ±10 % of the synth truth)
         assert!(w[2] <= 3.0, "seed {seed}: pothole depth off by {:.1} mm", w[2]);
         assert!(
             w[3] <= 0.10 && w[4] <= 0.10,
@@ -162,5 +151,16 @@ fn synth_scenes_meet_the_accuracy_targets() {
             100.0 * w[3],
             100.0 * w[4]
         );
+    }
+}
+
+#[test]
+#[ignore = "known gap (2026-11-27, session 4): with the scene's 5 mm point noise IRI is -6.6..+4.8 % of the truth \
+            (target 5 %); see docs/road.md; run with --ignored"]
+fn synth_scenes_meet_the_iri_target() {
+    for seed in [1, 2, 3] {
+        let w = check_seed(seed);
+        report(seed, &w);
+        assert!(w[1] <= 0.05, "seed {seed}: IRI off by {:.1} %", 100.0 * w[1]);
     }
 }

@@ -87,46 +87,19 @@ fn check(layout: &TileLayout, tile: usize, dir: &[u8], weight: Option<&[f32]>) -
     Ok(t)
 }
 
-/// Local accumulation over the tile (Kahn order as in `zwilling_rain::accumulation`); `extra`
-/// adds inflow to entered cells.
+/// Local accumulation over the tile: `zwilling_rain::accumulation::accumulate_window` (the
+/// single-machine kernel, so both add in the same order) on the tile's directions, with `extra`
+/// inflow added to the weights of entered cells first. Directions that leave the tile end a path
+/// there, as the kernel does at a window's edge.
 fn local_accumulation(t: &TileRect, dir: &[u8], weight: Option<&[f32]>, extra: &[(usize, f64)]) -> Vec<f64> {
-    let n = t.len();
-    let inside = |c: isize, r: isize| t.contains(c, r);
-    let mut donors = vec![0u8; n];
-    for li in 0..n {
-        let (c, r) = (t.col0 + li % t.cols, t.row0 + li / t.cols);
-        if let Some((cc, rr)) = downstream(c, r, dir[li]) {
-            if inside(cc, rr) {
-                donors[t.local(cc as usize, rr as usize)] += 1;
-            }
-        }
-    }
     let mut acc: Vec<f64> = match weight {
         Some(w) => w.iter().map(|&v| v as f64).collect(),
-        None => vec![1.0; n],
+        None => vec![1.0; t.len()],
     };
     for &(li, v) in extra {
         acc[li] += v;
     }
-    for start in 0..n {
-        if donors[start] != 0 {
-            continue;
-        }
-        let mut i = start;
-        donors[i] = u8::MAX;
-        loop {
-            let (c, r) = (t.col0 + i % t.cols, t.row0 + i / t.cols);
-            let Some((cc, rr)) = downstream(c, r, dir[i]).filter(|&(cc, rr)| inside(cc, rr)) else { break };
-            let j = t.local(cc as usize, rr as usize);
-            acc[j] += acc[i];
-            donors[j] -= 1;
-            if donors[j] != 0 {
-                break;
-            }
-            donors[j] = u8::MAX;
-            i = j;
-        }
-    }
+    zwilling_rain::accumulation::accumulate_window(dir, t.cols, &mut acc);
     acc
 }
 

@@ -19,7 +19,7 @@
 use std::collections::VecDeque;
 use std::fs::File;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::mpsc::{channel, Receiver, RecvTimeoutError, TryRecvError};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -45,6 +45,8 @@ struct Shared {
     cancelled: AtomicBool,
     /// Emptied record buffers for reuse.
     pool: Mutex<Vec<Vec<u8>>>,
+    /// The LAZ layers to decode (`laz::DecompressionSelection` bits; all by default).
+    selection: AtomicU32,
 }
 
 /// Decodes the chunks of one LAZ file in parallel and hands their points out in order.
@@ -81,8 +83,15 @@ impl ChunkPipeline {
             offset: l.offset,
             cancelled: AtomicBool::new(false),
             pool: Mutex::new(Vec::new()),
+            selection: AtomicU32::new(laz::DecompressionSelection::ALL),
         };
         ChunkPipeline { shared: Arc::new(shared), next_submit: 0, in_flight: VecDeque::new(), current: None }
+    }
+
+    /// Decodes only the LAZ layers in `selection` (`laz::DecompressionSelection` bits) from the
+    /// next chunk submitted on; skipped fields of point formats 6–10 hold unspecified values.
+    pub(crate) fn set_selection(&self, selection: u32) {
+        self.shared.selection.store(selection, Ordering::Relaxed);
     }
 
     /// Appends up to `max - out.len()` points to `out`, in file order. Appends nothing only at the
@@ -217,7 +226,8 @@ fn decode_into(s: &Shared, index: usize, compressed: &mut Vec<u8>, raw: &mut Vec
         .map_err(|e| Error::bad_file(&s.path, format!("point data is truncated or damaged: {e}")))?;
     // The decoder overwrites every byte: only grow, never zero what is reused.
     raw.resize(entry.point_count as usize * s.format.len, 0);
-    laz::laszip::parallel::par_decompress(compressed, raw, &s.vlr, &[entry])
+    let selection = laz::DecompressionSelection(s.selection.load(Ordering::Relaxed));
+    laz::laszip::parallel::par_decompress_selective(compressed, raw, &s.vlr, &[entry], selection)
         .map_err(|e| damaged(s, index, &e.to_string()))
 }
 

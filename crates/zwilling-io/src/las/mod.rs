@@ -26,7 +26,7 @@ use zwilling_core::{Error, Result};
 pub use crs::{crs_from_vlrs, crs_vlrs, epsg_from_geokeys, epsg_from_wkt, CrsSource};
 pub use header::{Vlr, MAX_LOADED_VLR};
 pub use info::LasInfo;
-pub use reader::{read_all, LasReader, DEFAULT_BLOCK, MAX_PARALLEL_CHUNK};
+pub use reader::{read_all, LasReader, SkipFields, DEFAULT_BLOCK, MAX_PARALLEL_CHUNK};
 pub use record::base_record_len;
 pub use spill::{RecordSpill, RecordSpillReader};
 pub use writer::{LasWriter, WriterOptions, GLOBAL_ENCODING_WKT};

@@ -38,6 +38,41 @@ pub const MAX_PARALLEL_CHUNK: u64 = 1 << 22;
 /// Points per block that [`read_all`](super::read_all) and the commands use.
 pub const DEFAULT_BLOCK: usize = 1 << 20;
 
+/// Fields [`LasReader::skip_fields`] may leave undecoded (`true` = skip).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct SkipFields {
+    /// GPS time.
+    pub gps_time: bool,
+    /// Scan angle.
+    pub scan_angle: bool,
+    /// User data byte.
+    pub user_data: bool,
+    /// Point source ID.
+    pub point_source_id: bool,
+    /// Near infrared (point formats 8 and 10).
+    pub nir: bool,
+    /// Waveform packets (point formats 9 and 10).
+    pub wave_packets: bool,
+    /// Extra bytes.
+    pub extra_bytes: bool,
+}
+
+impl SkipFields {
+    /// Everything a 3D tiler or a viewer does not read: GPS time, scan angle, user data, point
+    /// source ID, NIR, waveforms and extra bytes.
+    pub fn all_but_geometry_and_appearance() -> SkipFields {
+        SkipFields {
+            gps_time: true,
+            scan_angle: true,
+            user_data: true,
+            point_source_id: true,
+            nir: true,
+            wave_packets: true,
+            extra_bytes: true,
+        }
+    }
+}
+
 /// Reads points of one LAS/LAZ file in blocks.
 pub struct LasReader {
     info: LasInfo,
@@ -101,6 +136,33 @@ impl LasReader {
     /// Assigns a CRS, replacing what the file says (`--crs EPSG:25832`).
     pub fn set_crs_override(&mut self, crs: CrsInfo) {
         self.info.set_crs(crs);
+    }
+
+    /// Leaves the fields in `skip` undecoded where the file allows it: LAZ of point formats 6–10
+    /// stores them in separate compressed layers (LAS 1.4 R15, LASzip "layered chunked"), so a
+    /// reader that only needs coordinates, returns, classes, intensity and colour (3D tiling) saves
+    /// their arithmetic decoding. Skipped columns of the returned blocks hold unspecified values:
+    /// only opt in when those columns are not read. Other files decode everything. Takes effect
+    /// for blocks read after the call.
+    pub fn skip_fields(&mut self, skip: SkipFields) {
+        if let Source::Chunks(pipeline) = &self.source {
+            use laz::DecompressionSelection as D;
+            let mut bits = D::ALL;
+            for (on, bit) in [
+                (skip.gps_time, D::GPS_TIME),
+                (skip.scan_angle, D::SCAN_ANGLE),
+                (skip.user_data, D::USER_DATA),
+                (skip.point_source_id, D::POINT_SOURCE_ID),
+                (skip.nir, D::NIR),
+                (skip.wave_packets, D::WAVEPACKET),
+                (skip.extra_bytes, D::ALL_EXTRA_BYTES),
+            ] {
+                if on {
+                    bits &= !bit;
+                }
+            }
+            pipeline.set_selection(bits);
+        }
     }
 
     /// Points not yet returned.

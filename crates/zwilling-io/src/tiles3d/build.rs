@@ -213,6 +213,8 @@ fn stream_to_bins(
     for (si, info) in infos.iter().enumerate() {
         let source = u16::try_from(si).map_err(|_| Error::invalid("at most 65536 input files per tileset"))?;
         let mut r = LasReader::open(&info.path)?;
+        // Tiles carry position, colour, intensity and class only.
+        r.skip_fields(crate::las::SkipFields::all_but_geometry_and_appearance());
         while r.read_block_into(&mut block, BLOCK)? {
             to_ecef(&block, &mut ecef).map_err(|e| e.in_file(&info.path))?;
             let n = block.len();

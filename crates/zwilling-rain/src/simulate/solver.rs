@@ -90,63 +90,39 @@ fn face_discharge(k: FaceConsts, za: f32, zb: f32, da: f64, db: f64, both: bool,
     }
 }
 
-/// Defines `$name(args)`: calls `$body(args)` compiled for AVX2 when the CPU has it (8 f32 / 4 f64
-/// lanes instead of SSE2's 4 / 2), else the baseline build. No FMA is enabled, so both do the same
-/// IEEE operations in the same order: the same result bits on any x86-64.
+/// Defines `fn $name(args) { body }` once: the body is compiled twice, for AVX2 (8 f32 / 4 f64
+/// lanes instead of SSE2's 4 / 2, used when the CPU has it) and for the baseline, and `$name`
+/// dispatches at run time. No FMA is enabled, so both do the same IEEE operations in the same
+/// order: the same result bits on any x86-64.
 macro_rules! with_avx2 {
-    ($(#[$m:meta])* fn $name:ident($($a:ident: $t:ty),* $(,)?) $(-> $r:ty)? => $body:ident) => {
+    ($(#[$m:meta])* fn $name:ident($($a:ident: $t:ty),* $(,)?) $(-> $r:ty)? $body:block) => {
         $(#[$m])*
         #[allow(clippy::too_many_arguments)]
         fn $name($($a: $t),*) $(-> $r)? {
+            #[inline(always)]
+            #[allow(clippy::too_many_arguments)]
+            fn body($($a: $t),*) $(-> $r)? $body
             #[cfg(target_arch = "x86_64")]
             {
                 #[target_feature(enable = "avx2")]
                 #[allow(clippy::too_many_arguments)]
                 fn wide($($a: $t),*) $(-> $r)? {
-                    $body($($a),*)
+                    body($($a),*)
                 }
                 if std::arch::is_x86_feature_detected!("avx2") {
                     // SAFETY: the CPU supports AVX2 (checked just above).
                     return unsafe { wide($($a),*) };
                 }
             }
-            $body($($a),*)
+            body($($a),*)
         }
     };
 }
 
-/// One row of faces: `out[f]` is the new discharge on the face between cells `f` and `f + 1` of
-/// the slices (`a` side, `b` side); `o_prev`, `o_cur`, `o_next` are the old discharges on the
-/// face before, on and after it along the flow direction.
-#[inline(always)]
-#[allow(clippy::too_many_arguments)]
-fn face_row_body(
-    k: FaceConsts,
-    za: &[f32],
-    zb: &[f32],
-    da: &[f64],
-    db: &[f64],
-    aa: &[u8],
-    ab: &[u8],
-    na: &[f32],
-    nb: &[f32],
-    o_prev: &[f32],
-    o_cur: &[f32],
-    o_next: &[f32],
-    out: &mut [f32],
-) {
-    let m = out.len();
-    let (za, zb, da, db, aa, ab) = (&za[..m], &zb[..m], &da[..m], &db[..m], &aa[..m], &ab[..m]);
-    let (na, nb, o_prev, o_cur, o_next) = (&na[..m], &nb[..m], &o_prev[..m], &o_cur[..m], &o_next[..m]);
-    for f in 0..m {
-        let n2 = 0.5 * (na[f] + nb[f]);
-        let both = (aa[f] & ab[f]) == 1;
-        out[f] = face_discharge(k, za[f], zb[f], da[f], db[f], both, o_cur[f], o_prev[f] + o_next[f], n2);
-    }
-}
-
 with_avx2! {
-    /// [`face_row_body`], AVX2 where available.
+    /// One row of faces: `out[f]` is the new discharge on the face between cells `f` and `f + 1` of
+    /// the slices (`a` side, `b` side); `o_prev`, `o_cur`, `o_next` are the old discharges on the
+    /// face before, on and after it along the flow direction.
     fn face_row(
         k: FaceConsts,
         za: &[f32],
@@ -161,7 +137,16 @@ with_avx2! {
         o_cur: &[f32],
         o_next: &[f32],
         out: &mut [f32],
-    ) => face_row_body
+    ) {
+        let m = out.len();
+        let (za, zb, da, db, aa, ab) = (&za[..m], &zb[..m], &da[..m], &db[..m], &aa[..m], &ab[..m]);
+        let (na, nb, o_prev, o_cur, o_next) = (&na[..m], &nb[..m], &o_prev[..m], &o_cur[..m], &o_next[..m]);
+        for f in 0..m {
+            let n2 = 0.5 * (na[f] + nb[f]);
+            let both = (aa[f] & ab[f]) == 1;
+            out[f] = face_discharge(k, za[f], zb[f], da[f], db[f], both, o_cur[f], o_prev[f] + o_next[f], n2);
+        }
+    }
 }
 
 /// Constants of one depth update.
@@ -179,67 +164,23 @@ struct DepthConsts {
     t_new: f32,
 }
 
-/// New depths of one row from its face discharges (`qxr` the row's `w + 1` east–west faces, `qn`
-/// / `qs` its north and south faces); inactive cells stay dry.
-#[inline(always)]
-fn depth_row_body(k: DepthConsts, dr: &mut [f64], qxr: &[f32], qn: &[f32], qs: &[f32], act: &[u8]) {
-    let w = dr.len();
-    let (qw, qe, qn, qs, act) = (&qxr[..w], &qxr[1..w + 1], &qn[..w], &qs[..w], &act[..w]);
-    for c in 0..w {
-        let d = dr[c] + k.dtdx * (qw[c] as f64 - qe[c] as f64) + k.dtdy * (qn[c] as f64 - qs[c] as f64) + k.rain_dt;
-        dr[c] = if act[c] != 0 { d } else { 0.0 };
-    }
-}
-
 with_avx2! {
-    /// [`depth_row_body`], AVX2 where available.
-    fn depth_row(k: DepthConsts, dr: &mut [f64], qxr: &[f32], qn: &[f32], qs: &[f32], act: &[u8]) => depth_row_body
-}
-
-/// Running maxima of one row after its depth update (depth, speed, time of the maximum depth and
-/// the flow direction then); returns the row's largest depth. Dry cells (depth ≤ wet) only raise
-/// the maximum depth.
-#[inline(always)]
-#[allow(clippy::too_many_arguments)]
-fn maxima_row_body(
-    k: DepthConsts,
-    dr: &[f64],
-    qxr: &[f32],
-    qn: &[f32],
-    qs: &[f32],
-    hm: &mut [f32],
-    vm: &mut [f32],
-    tm: &mut [f32],
-    dp: &mut [u8],
-) -> f64 {
-    let w = dr.len();
-    let (qw, qe, qn, qs) = (&qxr[..w], &qxr[1..w + 1], &qn[..w], &qs[..w]);
-    let (hm, vm, tm, dp) = (&mut hm[..w], &mut vm[..w], &mut tm[..w], &mut dp[..w]);
-    let mut hmax = 0.0f64;
-    for c in 0..w {
-        let d = dr[c];
-        hmax = hmax.max(d);
-        let df = d as f32;
-        let wet = d > k.wet;
-        let half_inv_d = if wet { 0.5 / df } else { 0.0 };
-        let u = (qw[c] + qe[c]) * half_inv_d;
-        let v = (qn[c] + qs[c]) * half_inv_d;
-        let speed = (u * u + v * v).sqrt();
-        vm[c] = vm[c].max(speed);
-        let higher = df > hm[c];
-        if higher {
-            hm[c] = df;
-            if wet {
-                tm[c] = k.t_new;
-                dp[c] = if speed > 0.0 { ESRI_CODE[octant(u, -v)] } else { 0 };
-            }
+    /// New depths of one row from its face discharges (`qxr` the row's `w + 1` east–west faces, `qn`
+    /// / `qs` its north and south faces); inactive cells stay dry.
+    fn depth_row(k: DepthConsts, dr: &mut [f64], qxr: &[f32], qn: &[f32], qs: &[f32], act: &[u8]) {
+        let w = dr.len();
+        let (qw, qe, qn, qs, act) = (&qxr[..w], &qxr[1..w + 1], &qn[..w], &qs[..w], &act[..w]);
+        for c in 0..w {
+            let d = dr[c] + k.dtdx * (qw[c] as f64 - qe[c] as f64) + k.dtdy * (qn[c] as f64 - qs[c] as f64) + k.rain_dt;
+            dr[c] = if act[c] != 0 { d } else { 0.0 };
         }
     }
-    hmax
 }
 
 with_avx2! {
-    /// [`maxima_row_body`], AVX2 where available.
+    /// Running maxima of one row after its depth update (depth, speed, time of the maximum depth and
+    /// the flow direction then); returns the row's largest depth. Dry cells (depth ≤ wet) only raise
+    /// the maximum depth.
     fn maxima_row(
         k: DepthConsts,
         dr: &[f64],
@@ -250,7 +191,32 @@ with_avx2! {
         vm: &mut [f32],
         tm: &mut [f32],
         dp: &mut [u8],
-    ) -> f64 => maxima_row_body
+    ) -> f64 {
+        let w = dr.len();
+        let (qw, qe, qn, qs) = (&qxr[..w], &qxr[1..w + 1], &qn[..w], &qs[..w]);
+        let (hm, vm, tm, dp) = (&mut hm[..w], &mut vm[..w], &mut tm[..w], &mut dp[..w]);
+        let mut hmax = 0.0f64;
+        for c in 0..w {
+            let d = dr[c];
+            hmax = hmax.max(d);
+            let df = d as f32;
+            let wet = d > k.wet;
+            let half_inv_d = if wet { 0.5 / df } else { 0.0 };
+            let u = (qw[c] + qe[c]) * half_inv_d;
+            let v = (qn[c] + qs[c]) * half_inv_d;
+            let speed = (u * u + v * v).sqrt();
+            vm[c] = vm[c].max(speed);
+            let higher = df > hm[c];
+            if higher {
+                hm[c] = df;
+                if wet {
+                    tm[c] = k.t_new;
+                    dp[c] = if speed > 0.0 { ESRI_CODE[octant(u, -v)] } else { 0 };
+                }
+            }
+        }
+        hmax
+    }
 }
 
 /// Mutable per-row slices of the depth update: row, depth, max depth, max speed, time of max,
