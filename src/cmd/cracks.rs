@@ -47,6 +47,19 @@ pub enum CracksCommand {
     Eval(EvalArgs),
     /// Road markings (bright, thin, long shapes) in an intensity ortho, with a wear score.
     Markings(MarkingsArgs),
+    /// Cracks (dark lines) in a georeferenced ortho raster, e.g. the LiDAR intensity ortho: the
+    /// second crack source beside pavement photos; writes 2D crack line strings (GeoJSON).
+    Ortho(OrthoArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct OrthoArgs {
+    /// Ortho raster (GeoTIFF; one band, e.g. from `zwilling grid --product intensity`).
+    #[arg(value_name = "ORTHO.tif")]
+    pub ortho: PathBuf,
+    /// Output GeoJSON: LineStrings with width_m and length_m, in the raster's CRS.
+    #[arg(short, long, value_name = "cracks.geojson")]
+    pub output: PathBuf,
 }
 
 #[derive(Args, Debug)]
@@ -145,7 +158,31 @@ pub fn run(a: CracksArgs) -> Result<()> {
         CracksCommand::Detect(d) => detect(d),
         CracksCommand::Eval(e) => eval(e),
         CracksCommand::Markings(m) => markings(m),
+        CracksCommand::Ortho(o) => ortho_cracks(o),
     }
+}
+
+fn ortho_cracks(a: OrthoArgs) -> Result<()> {
+    let ortho = read_geotiff_f32(&a.ortho)?;
+    let t = &ortho.transform;
+    if (t.cell_x - t.cell_y).abs() > 1e-9 * t.cell_x {
+        return Err(Error::bad_file(&a.ortho, "the ortho's cells are not square"));
+    }
+    let lines = zwilling_cracks::ortho_source::ortho_cracks(&ortho, &CrackParams::default());
+    let crs = if ortho.crs.epsg.is_some() { ortho.crs.clone() } else { CrsInfo::from_epsg(25832) };
+    let mut layer =
+        Layer::new("cracks", crs, vec![("width_m".into(), FieldType::Real), ("length_m".into(), FieldType::Real)]);
+    for l in lines {
+        layer.features.push(Feature {
+            geometry: Geometry::LineString(l.points),
+            values: vec![Value::Real(l.width_m), Value::Real(l.length_m)],
+        });
+    }
+    write_geojson(&a.output, &layer)?;
+    if !progress::quiet() {
+        eprintln!("{} crack line strings written to {}", layer.features.len(), a.output.display());
+    }
+    Ok(())
 }
 
 fn stem(p: &Path) -> String {
@@ -559,5 +596,48 @@ mod tests {
         let one = images(d3.path(), &[(51.0, 9.0, None)]);
         let e = exif_georef(&one, 25832, "ortho", true).unwrap_err().to_string();
         assert!(e.contains("img_1.jpg") && e.contains("heading"), "{e}");
+    }
+
+    #[test]
+    fn ortho_cracks_are_written_in_map_coordinates() {
+        // A 2 cm EPSG:25832 ortho with a dark 6 cm crack along row 80, columns 30–209 (see
+        // zwilling_cracks::ortho_source): its line must come out at y = 2000 − 80.5 · 0.02.
+        let dir = tempfile::tempdir().unwrap();
+        let (w, h) = (240, 160);
+        let data = (0..w * h)
+            .map(|i| {
+                if (79..82).contains(&(i / w)) && (30..210).contains(&(i % w)) {
+                    40.0
+                } else {
+                    120.0 + ((i * 7919) % 9) as f32 - 4.0
+                }
+            })
+            .collect();
+        let mut g = zwilling_core::Grid {
+            data,
+            ..zwilling_core::Grid::filled(w, h, zwilling_core::GeoTransform::new(1000.0, 2000.0, 0.02), 0.0f32)
+        };
+        g.crs = CrsInfo::from_epsg(25832);
+        let tif = dir.path().join("i.tif");
+        zwilling_io::raster::write_cog(&tif, &g, &zwilling_io::raster::CogOptions::default()).unwrap();
+        let out = dir.path().join("c.geojson");
+        ortho_cracks(OrthoArgs { ortho: tif, output: out.clone() }).unwrap();
+        let layer = zwilling_io::geojson::read_geojson(&out).unwrap();
+        let longest = layer
+            .features
+            .iter()
+            .filter_map(|f| match &f.geometry {
+                Geometry::LineString(p) => Some(p.clone()),
+                _ => None,
+            })
+            .max_by(|a, b| (a[a.len() - 1][0] - a[0][0]).abs().total_cmp(&(b[b.len() - 1][0] - b[0][0]).abs()))
+            .unwrap();
+        for p in &longest {
+            assert!((p[1] - 1998.39).abs() < 0.02, "{p:?}");
+        }
+        assert!((longest[longest.len() - 1][0] - longest[0][0]).abs() > 3.2);
+        // A bad file names itself.
+        let e = ortho_cracks(OrthoArgs { ortho: out.clone(), output: dir.path().join("x.geojson") }).unwrap_err();
+        assert!(e.to_string().contains("c.geojson"), "{e}");
     }
 }

@@ -16,6 +16,7 @@ pub mod georef;
 pub mod hysteresis;
 pub mod line_filter;
 pub mod markings;
+pub mod ortho_source;
 pub mod plane;
 pub mod polyline;
 pub mod shape;
