@@ -54,7 +54,8 @@ pub enum CracksCommand {
 
 #[derive(Args, Debug)]
 pub struct OrthoArgs {
-    /// Ortho raster (GeoTIFF; one band, e.g. from `zwilling grid --product intensity`).
+    /// Ortho raster (GeoTIFF): one band (`zwilling grid --product intensity`) or RGB (`--product
+    /// rgb`, used as its luma).
     #[arg(value_name = "ORTHO.tif")]
     pub ortho: PathBuf,
     /// Output GeoJSON: LineStrings with width_m and length_m, in the raster's CRS.
@@ -162,8 +163,29 @@ pub fn run(a: CracksArgs) -> Result<()> {
     }
 }
 
+/// The ortho as one grey band: a single band as it is (intensity), an RGB(A) ortho as its luma
+/// `Y = 0.299 R + 0.587 G + 0.114 B` (ITU-R BT.601, the JPEG/JFIF luma the photos are read as);
+/// a cell is NoData when its red band is.
+fn ortho_band(path: &Path) -> Result<zwilling_core::Grid<f32>> {
+    let bands = zwilling_io::raster::read_geotiff_bands(path)?;
+    match bands.len() {
+        1 => Ok(bands[0].to_f32()),
+        3 | 4 => {
+            let [r, g, b] = [0, 1, 2].map(|k| bands[k].to_f32());
+            let mut y = r.clone();
+            for (i, v) in y.data.iter_mut().enumerate() {
+                if !r.is_nodata(*v) {
+                    *v = 0.299 * r.data[i] + 0.587 * g.data[i] + 0.114 * b.data[i];
+                }
+            }
+            Ok(y)
+        }
+        n => Err(Error::bad_file(path, format!("has {n} bands: expected 1 (intensity) or 3–4 (RGB ortho)"))),
+    }
+}
+
 fn ortho_cracks(a: OrthoArgs) -> Result<()> {
-    let ortho = read_geotiff_f32(&a.ortho)?;
+    let ortho = ortho_band(&a.ortho)?;
     let t = &ortho.transform;
     if (t.cell_x - t.cell_y).abs() > 1e-9 * t.cell_x {
         return Err(Error::bad_file(&a.ortho, "the ortho's cells are not square"));
@@ -636,6 +658,17 @@ mod tests {
             assert!((p[1] - 1998.39).abs() < 0.02, "{p:?}");
         }
         assert!((longest[longest.len() - 1][0] - longest[0][0]).abs() > 3.2);
+        // The same scene as an RGB ortho (grey asphalt, grey crack) is read as its luma: same line.
+        let rgb: Vec<_> = (0..3).map(|_| g.clone()).collect();
+        let tif3 = dir.path().join("rgb.tif");
+        zwilling_io::raster::write_cog_bands(&tif3, &rgb, &zwilling_io::raster::CogOptions::default()).unwrap();
+        let out3 = dir.path().join("c3.geojson");
+        ortho_cracks(OrthoArgs { ortho: tif3, output: out3.clone() }).unwrap();
+        assert_eq!(
+            zwilling_io::geojson::read_geojson(&out3).unwrap().features.len(),
+            layer.features.len(),
+            "RGB and single-band orthos of the same scene"
+        );
         // A bad file names itself.
         let e = ortho_cracks(OrthoArgs { ortho: out.clone(), output: dir.path().join("x.geojson") }).unwrap_err();
         assert!(e.to_string().contains("c.geojson"), "{e}");
