@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Expected values for the LAS/LAZ conformance test (crates/zwilling-io/tests/las_laspy.rs).
+"""Expected values for the LAS/LAZ conformance test (tests/conformance/las_laspy.rs).
 
 For every .las/.laz under ../shared/data/ (relative to the repository), laspy (with the lazrs
 backend) reads all points and this prints, per file: point count, bounds of the scaled x/y/z

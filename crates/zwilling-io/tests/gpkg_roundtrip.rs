@@ -1,79 +1,14 @@
 //! GeoPackage writer → reader round trips, the 1.4 header values and R-tree triggers, layer
-//! replacement and atomicity; `conformance`: GDAL's validator and ogrinfo.
-
-use std::path::Path;
+//! replacement and atomicity. GDAL's validator and ogrinfo check the same file in the conformance
+//! suite (`tests/conformance/gpkg_validator.rs` at the workspace root).
 
 use rusqlite::Connection;
-use zwilling_core::{CrsInfo, Feature, FieldType, Geometry, Layer, Polygon, Value};
+use zwilling_core::{CrsInfo, Feature, FieldType, Geometry, Layer, Value};
 use zwilling_io::gpkg::*;
 
-fn square(x: f64, y: f64, s: f64) -> Polygon {
-    Polygon::new(vec![[x, y], [x + s, y], [x + s, y + s], [x, y + s], [x, y]])
-}
-
-fn layers() -> Vec<(Layer, LayerOptions)> {
-    let crs = CrsInfo::from_epsg(25832);
-    let mut pts = Layer::new(
-        "potholes",
-        crs.clone(),
-        vec![
-            ("depth_mm".into(), FieldType::Real),
-            ("severity".into(), FieldType::Int),
-            ("note".into(), FieldType::Text),
-        ],
-    );
-    for i in 0..50 {
-        let v = if i % 7 == 0 { Value::Null } else { Value::Real(i as f64 * 1.5) };
-        let note = if i % 3 == 0 { Value::Null } else { Value::Text(format!("Schlagloch ä{i}")) };
-        pts.features.push(Feature {
-            geometry: Geometry::Point([362_000.0 + i as f64, 5_620_000.0 - i as f64, 80.0 + i as f64 * 0.01]),
-            values: vec![v, Value::Int(i % 3 + 1), note],
-        });
-    }
-    let mut lines = Layer::new("profiles_long", crs.clone(), vec![("station".into(), FieldType::Real)]);
-    for i in 0..10 {
-        let l: Vec<[f64; 3]> =
-            (0..20).map(|k| [362_000.0 + k as f64, 5_620_100.0 + i as f64, 81.0 + (k as f64 * 0.3).sin()]).collect();
-        lines.features.push(Feature { geometry: Geometry::LineString(l), values: vec![Value::Real(i as f64 * 100.0)] });
-    }
-    let mut polys = Layer::new("sections", crs, vec![("gw".into(), FieldType::Real), ("class".into(), FieldType::Int)]);
-    for i in 0..12 {
-        let g = if i == 5 {
-            Geometry::MultiPolygon(vec![square(0.0, 0.0, 1.0), square(5.0, 5.0, 1.0)])
-        } else {
-            Geometry::Polygon(square(362_000.0 + 10.0 * i as f64, 5_620_200.0, 10.0))
-        };
-        let gw = if i == 3 { Value::Null } else { Value::Real(1.0 + i as f64 * 0.35) };
-        polys.features.push(Feature { geometry: g, values: vec![gw, Value::Int(i % 4 + 1)] });
-    }
-    let zeb = categorized_style(
-        "class",
-        &[("1", "≤ 1.5", "#2b83ba"), ("2", "≤ 3.5", "#1a9641"), ("3", "≤ 4.5", "#ffff00"), ("4", "> 4.5", "#d7191c")],
-        StyleGeometry::Polygon,
-    );
-    let po = LayerOptions::for_layer(&pts);
-    let lo = LayerOptions {
-        style: Some(graduated_style(
-            "station",
-            &[(0.0, 500.0, "first", "#00ff00"), (500.0, 1000.0, "second", "#0000ff")],
-            StyleGeometry::Line,
-        )),
-        ..LayerOptions::for_layer(&lines)
-    };
-    let so = LayerOptions { style: Some(zeb), ..LayerOptions::for_layer(&polys) };
-    assert_eq!((po.has_z, lo.has_z, so.geometry_type), (true, true, Some(GeometryType::MultiPolygon)));
-    vec![(pts, po), (lines, lo), (polys, so)]
-}
-
-fn write(path: &Path) -> Vec<Layer> {
-    let ls = layers();
-    let mut w = GpkgWriter::create(path).unwrap();
-    for (l, o) in &ls {
-        w.add_layer(l, o).unwrap();
-    }
-    w.finish().unwrap();
-    ls.into_iter().map(|(l, _)| l).collect()
-}
+#[path = "fixtures/gpkg_scene.rs"]
+mod gpkg_scene;
+use gpkg_scene::{square, write};
 
 #[test]
 fn layers_round_trip() {
@@ -211,26 +146,4 @@ fn many_features_in_one_transaction() {
     let back = read_layer(&p, "pts").unwrap();
     assert_eq!(back.features.len(), 100_000);
     assert_eq!(back.features[99_999].values[0], Value::Real(99_999.0));
-}
-
-#[cfg(feature = "conformance")]
-#[test]
-fn gdal_validates_and_reads_the_geopackage() {
-    use std::process::Command;
-    let dir = tempfile::tempdir().unwrap();
-    let p = dir.path().join("road.gpkg");
-    write(&p);
-    let v = zwilling_core::testdata::shared_path("tools/validate-gpkg");
-    let out = Command::new(v).arg(&p).output().expect("run validate-gpkg");
-    let text = String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "validate-gpkg failed:\n{text}");
-    let out = Command::new("ogrinfo").args(["-ro", "-al", "-q"]).arg(&p).output().expect("run ogrinfo");
-    let text = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success());
-    assert!(text.contains("Feature Count: 50") || text.matches("OGRFeature(potholes)").count() == 50, "{text}");
-    assert!(text.contains("note (String) = Schlagloch ä1"), "ogrinfo does not show the text value");
-    assert!(text.contains("LINESTRING Z (362000 5620100 81"), "ogrinfo does not show the 3D line");
-    let so = Command::new("ogrinfo").args(["-ro", "-so"]).arg(&p).arg("sections").output().unwrap();
-    let so = String::from_utf8_lossy(&so.stdout);
-    assert!(so.contains("Feature Count: 12") && so.contains("Multi Polygon") && so.contains("25832"), "{so}");
 }

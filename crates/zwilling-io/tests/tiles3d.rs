@@ -1,57 +1,19 @@
 //! The 3D Tiles point writer on a synthetic corridor: every point exactly once, positions in ECEF
 //! as the CRS transformer puts them, geometric error never growing, same bytes at 1 and 2 threads,
-//! and (conformance) the output passes the glTF validator and tileset checks.
+//! and (in the conformance suite, `tests/conformance/tiles3d_validator.rs` at the workspace root)
+//! the output passes the glTF validator and tileset checks.
 
 use std::path::{Path, PathBuf};
 
 use serde_json::Value;
-use zwilling_core::{CrsInfo, PointBlock, PointLayout, Result};
+use zwilling_core::CrsInfo;
 use zwilling_crs::Transformer;
-use zwilling_io::las::{LasWriter, WriterOptions};
 use zwilling_io::tiles3d::{write_point_tileset, TilesOptions};
 use zwilling_tiles::LocalFrame;
 
-const E0: f64 = 360_000.0;
-const N0: f64 = 5_700_000.0;
-
-/// A 240 m × 30 m street: road surface, two façades, deterministic pseudo-random points.
-fn corridor(path: &Path, n: usize) {
-    let layout = PointLayout::for_format(7, 0).unwrap();
-    let mut b = PointBlock::with_capacity(layout, n);
-    let mut s = 7u64;
-    let mut rnd = || {
-        s = s.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-        (s >> 11) as f64 / (1u64 << 53) as f64
-    };
-    for i in 0..n {
-        let along = rnd() * 240.0;
-        let (x, y, z, c) = match i % 4 {
-            0 => (E0 + along, N0 + 15.0, 60.0 + rnd() * 12.0, 6u8),
-            1 => (E0 + along, N0 - 15.0, 60.0 + rnd() * 12.0, 6),
-            _ => (E0 + along, N0 + (rnd() - 0.5) * 30.0, 60.0 + 0.01 * along, 2),
-        };
-        b.push_xyz(x, y, z, c);
-        b.intensity[i] = (i % 4000) as u16;
-        b.rgb[i] = [(i % 65536) as u16, 30000, 20000];
-        b.gps_time[i] = i as f64;
-    }
-    let opts = WriterOptions {
-        point_format: 7,
-        offset: [E0, N0, 0.0],
-        crs: CrsInfo::compound(25832, 7837),
-        ..WriterOptions::default()
-    };
-    let mut w = LasWriter::create(path, opts).unwrap();
-    w.write_block(&b).unwrap();
-    w.finish().unwrap();
-}
-
-fn to_ecef_fn(tr: &Transformer) -> impl Fn(&PointBlock, &mut Vec<[f64; 3]>) -> Result<()> + Sync + '_ {
-    move |b, out| {
-        out.resize(b.len(), [0.0; 3]);
-        tr.to_ecef_slice(&b.x, &b.y, &b.z, out)
-    }
-}
+#[path = "fixtures/tiles3d_scene.rs"]
+mod tiles3d_scene;
+use tiles3d_scene::{corridor, to_ecef_fn};
 
 fn glb_json(bytes: &[u8]) -> (Value, &[u8]) {
     let jl = u32::from_le_bytes(bytes[12..16].try_into().unwrap()) as usize;
@@ -172,20 +134,4 @@ fn positions_land_where_the_transformer_puts_them() {
         used[j] = true;
         assert!(d < 0.005, "point {i} is {d} m off");
     }
-}
-
-#[cfg(feature = "conformance")]
-#[test]
-fn tileset_passes_the_validators() {
-    let dir = tempfile::tempdir().unwrap();
-    let laz = dir.path().join("street.laz");
-    corridor(&laz, 60_000);
-    let tr = Transformer::new(&CrsInfo::from_epsg(25832)).unwrap();
-    let f = to_ecef_fn(&tr);
-    let out = dir.path().join("t");
-    let opts = TilesOptions { max_points_per_tile: 10_000, chunk_points: 20_000, ..TilesOptions::default() };
-    write_point_tileset(&[laz], &out, &f, &opts, &|_| {}).unwrap();
-    let tool = zwilling_core::testdata::shared_path("tools/validate-3dtiles");
-    let o = std::process::Command::new(tool).arg(&out).output().unwrap();
-    assert!(o.status.success(), "{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
 }

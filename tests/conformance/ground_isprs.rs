@@ -4,7 +4,6 @@
 //! type I, type II and total error per sample against the values documented in docs/ground.md
 //! (within ±0.1 percentage points), the mean total error below 8 % and every sample below CSF at
 //! its defaults (measured by benches/compare/ground_csf.sh on the same files).
-#![cfg(feature = "conformance")]
 
 use zwilling_cloud::accuracy::FilterAccuracy;
 use zwilling_cloud::ground::{classify_tiled, GroundParams};

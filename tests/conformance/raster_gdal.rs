@@ -15,7 +15,6 @@
 //! Written COGs are checked with `../shared/tools/validate-cog` (GDAL's full COG check and
 //! rio-cogeo strict) and their values with `gdallocationinfo`; GDAL-written variants of a test
 //! file (`gdal_translate -co ...`) check the reader's other layouts.
-#![cfg(feature = "conformance")]
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

@@ -4,7 +4,6 @@
 //!
 //! Needs Debian's `chromium` and CesiumJS from npm (`scripts/fetch-cesium.sh`); fails loudly when
 //! either is missing.
-#![cfg(feature = "conformance")]
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;

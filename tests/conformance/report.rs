@@ -1,7 +1,6 @@
 //! The report in a real browser: a small pipeline's `report.html` is opened in headless Chromium;
 //! the screenshot must not be blank (pixel variance of the rendered page) and the page must log no
 //! JavaScript errors. Conformance suite (needs /usr/bin/chromium or $CHROMIUM); fails loudly without it.
-#![cfg(feature = "conformance")]
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

@@ -3,7 +3,6 @@
 //!
 //! The asserted values are those measured when the defaults were tuned (docs/cracks.md); the
 //! bounds are tight so a regression fails.
-#![cfg(feature = "conformance")]
 
 use image::GrayImage;
 use rayon::prelude::*;
@@ -117,7 +116,7 @@ fn defaults_tuned_on_even_images_generalise_to_odd_ones() {
 }
 
 #[test]
-#[ignore = "parameter search, run by hand: cargo test --release --features conformance -- --ignored tune"]
+#[ignore = "parameter search, run by hand: cargo test --release --features conformance --test conformance -- --ignored tune"]
 fn tune() {
     let all = load();
     let even: Vec<&Sample> = all.iter().filter(|s| s.number % 2 == 0).collect();

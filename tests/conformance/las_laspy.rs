@@ -5,7 +5,6 @@
 //! `~/.cache/zwilling-validators/venv/bin/python benches/compare/las_laspy_expected.py`
 //! (the first line of its output records the laspy version). Bounds are min/max of the scaled
 //! coordinates over all points, computed by laspy/numpy as `X * scale + offset`.
-#![cfg(feature = "conformance")]
 
 use std::collections::BTreeMap;
 

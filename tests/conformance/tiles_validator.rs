@@ -1,6 +1,5 @@
 //! Conformance: GLBs and a tileset from the encoders pass the Khronos glTF validator and the
 //! tileset structure checks of `../shared/tools/validate-3dtiles`.
-#![cfg(feature = "conformance")]
 
 use zwilling_core::testdata::shared_path;
 use zwilling_tiles::glb::{encode_mesh, encode_points, MeshContent, PointContent};

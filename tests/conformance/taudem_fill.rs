@@ -3,7 +3,6 @@
 //! `../shared/data/dem/taudem/MED_01_01.tif` (656 × 456, int16) and TauDEM's reference output
 //! `MED_01_01_filled_reference.tif` (from the TauDEM test suite, see README_SOURCE.md there):
 //! TauDEM fills exactly flat (the raised cells hold integer spill elevations), and so do we.
-#![cfg(feature = "conformance")]
 
 use zwilling_core::testdata::shared_path;
 use zwilling_io::raster::read_geotiff_f32;

@@ -20,7 +20,6 @@
 //!
 //! The bounds are the shares reached when this test was written plus a small margin, so that a
 //! regression fails (numbers in docs/ground.md).
-#![cfg(feature = "conformance")]
 
 use zwilling_cloud::grid::tin::{tin_dtm, GroundCentroids, TinParams};
 use zwilling_cloud::ground::{classify_tiled, GroundParams};
