@@ -137,8 +137,8 @@ dir = "$1"
 res = 0.5
 products = ["dtm", "dsm"]
 TOML
-  # road, then the rain DTM (a second `grid` job in the chain: job id grid-2) and a short
-  # simulation on it (one array task over the whole DTM, docs/cluster.md)
+  # road, then a short simulation on the 2 m rain DTM (made by the grid task with the other
+  # rasters; the simulation is one array task over the whole DTM, docs/cluster.md)
   [ "${2:-}" != full ] || printf '[road]\n[rain]\nres = 2\nargs = ["--minutes", "10"]\n'
 }
 pipeline "$W/local" full > "$W/local.toml"
@@ -175,7 +175,7 @@ for f in rasters/dtm_rain_2m.tif rain/max_depth.tif rain/max_velocity.tif rain/t
   [ -f "$W/slurm/$f" ] || fail "$W/slurm/$f is missing"
   cmp "$W/local/$f" "$W/slurm/$f" || fail "$W/slurm/$f differs from the local run"
 done
-echo "$W/slurm: rain DTM (job grid-2) and the simulation's rasters and mass balance byte-identical to the local run"
+echo "$W/slurm: rain DTM (a product of the grid task) and the simulation's rasters and mass balance byte-identical to the local run"
 
 step "tiled hydrology vs single-machine rain fill / rain flow"
 "$ZWILLING" -q rain fill --dem "$W/local/rasters/dtm.tif" -o "$W/ref-filled.tif"

@@ -159,3 +159,54 @@ fn detected_cracks_become_a_layer_of_road_gpkg() {
     let layer = zwilling_io::gpkg::read_layer(&dir.path().join("out/road.gpkg"), "cracks").unwrap();
     assert_eq!(layer.features.len(), n);
 }
+
+#[test]
+fn grid_makes_several_products_from_one_read() {
+    // `zwilling grid --product a,b,c@RES -o … -o … -o …` writes the same bytes as one call per product
+    // (what the pipeline's single grid step relies on), and a missing -o is an error before any work.
+    let dir = tempfile::tempdir().unwrap();
+    let survey = dir.path().join("survey");
+    let o = zw()
+        .args(["-q", "synth", "--length", "20", "--heading", "90", "--no-images", "--out"])
+        .arg(&survey)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "synth failed: {}", String::from_utf8_lossy(&o.stderr));
+    let laz = survey.join("scene.laz");
+    let together: Vec<PathBuf> =
+        ["dsm", "intensity", "density2"].iter().map(|p| dir.path().join(format!("{p}.tif"))).collect();
+    let o = zw()
+        .args(["-q", "grid"])
+        .arg(&laz)
+        .args(["--product", "dsm,intensity,density@2", "--res", "0.5"])
+        .args(together.iter().flat_map(|p| [std::ffi::OsStr::new("-o"), p.as_os_str()]))
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "grid failed: {}", String::from_utf8_lossy(&o.stderr));
+    for (p, (product, res)) in together.iter().zip([("dsm", "0.5"), ("intensity", "0.5"), ("density", "2")]) {
+        let single = dir.path().join(format!("single_{product}.tif"));
+        let o = zw()
+            .args(["-q", "grid"])
+            .arg(&laz)
+            .args(["--product", product, "--res", res, "-o"])
+            .arg(&single)
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "grid failed: {}", String::from_utf8_lossy(&o.stderr));
+        assert!(std::fs::read(p).unwrap() == std::fs::read(&single).unwrap(), "{product} differs");
+    }
+    let o = zw()
+        .args(["-q", "grid"])
+        .arg(&laz)
+        .args(["--product", "dsm,dtm", "-o"])
+        .arg(dir.path().join("x.tif"))
+        .output()
+        .unwrap();
+    assert!(!o.status.success());
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("2 product(s) but 1 output(s)"),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(!dir.path().join("x.tif").exists());
+}

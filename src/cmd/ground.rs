@@ -3,11 +3,16 @@
 //! Out-of-core in three passes so that memory does not grow with the input (see docs/ground.md):
 //! 1. stream every input once (LAZ chunks decoded in parallel) and spill each point (x, y, z,
 //!    class, flags, ordinal) into the spill file of every tile whose buffered area holds it
-//!    (64 KiB write buffer per tile); at the same time park the LAZ input's full point records,
-//!    uncompressed, in a record spill ([`RecordSpill`]) so that pass 3 does not decode it again;
+//!    (64 KiB write buffer per tile); at the same time park what pass 3 needs: for layered LAZ
+//!    (point formats 6–10) three bytes per point (returns, scanner channel, class; the layers
+//!    nobody reads — GPS time, scan angle, user data, point source, NIR, waveform, extra bytes —
+//!    are not even decoded), for other LAZ the full point records, uncompressed, in a record
+//!    spill ([`RecordSpill`]) so that pass 3 does not decode them again;
 //! 2. classify the tiles in parallel, one buffered tile in memory per worker, and write the new
 //!    class of every point a tile owns into a one-byte-per-point class file at its ordinal;
-//! 3. read every input's points back (from the record spill, or from the file when it is an
+//! 3. layered LAZ: copy every chunk with only its classification layer re-encoded
+//!    ([`LazClassPatcher`], chunks in parallel; the other layers' compressed bytes unchanged);
+//!    other files: read the points back (from the record spill, or from the file when it is an
 //!    uncompressed LAS) and write them with the patched classes, all other attributes as read,
 //!    compressing LAZ chunks in parallel while the next block is read.
 
@@ -23,7 +28,8 @@ use zwilling_cloud::smrf::SmrfParams;
 use zwilling_core::PointBlock;
 use zwilling_core::{class, Bounds2, CrsInfo, Error, Result, TilePlan};
 use zwilling_io::las::{
-    expand_inputs, is_point_cloud, LasReader, LasWriter, RecordSpill, RecordSpillReader, WriterOptions, DEFAULT_BLOCK,
+    expand_inputs, is_point_cloud, LasReader, LasWriter, LazClassPatcher, RecordSpill, RecordSpillReader, SkipFields,
+    WriterOptions, DEFAULT_BLOCK,
 };
 
 #[derive(Args, Debug)]
@@ -93,7 +99,11 @@ pub fn run(a: GroundArgs) -> Result<()> {
     // Extent and ordinals.
     let mut extent = Bounds2::EMPTY;
     let mut first_ordinal = vec![0u64];
+    // Layered LAZ (point formats 6-10) is rewritten by re-encoding only its classification layer
+    // (`LazClassPatcher`); a new CRS needs new records, so it takes the full rewrite.
+    let mut patchable = Vec::with_capacity(inputs.len());
     for p in &inputs {
+        patchable.push(crs.is_none() && LazClassPatcher::open(p)?.is_some());
         let r = LasReader::open(p)?;
         let b = r.info().bounds.to_2d();
         if !b.is_empty() {
@@ -107,10 +117,11 @@ pub fn run(a: GroundArgs) -> Result<()> {
     std::fs::create_dir_all(&work).map_err(|e| Error::io(&work, e))?;
     let result = (|| {
         let plan = TilePlan::new(&extent, a.tile, params.tile_overlap())?;
-        let parked = spill(&inputs, &plan, &work, total)?;
+        let parked = spill(&inputs, &patchable, &plan, &work, total)?;
         let classes_path = work.join("classes.u8");
         classify_tiles(&plan, &work, &classes_path, total, &params)?;
-        rewrite(&inputs, &outputs, parked, &first_ordinal, &classes_path, crs.as_ref())
+        let files = Rewrite { inputs: &inputs, outputs: &outputs, patchable: &patchable, work: &work };
+        rewrite(&files, parked, &first_ordinal, &classes_path, crs.as_ref())
     })();
     let _ = std::fs::remove_dir_all(&work);
     result
@@ -140,6 +151,25 @@ fn output_paths(inputs: &[PathBuf], output: &Path) -> Result<Vec<PathBuf>> {
 
 fn tile_file(work: &Path, t: usize) -> PathBuf {
     work.join(format!("tile{t:06}.bin"))
+}
+
+/// Per point of a patchable input (pass 1 → pass 3): returns byte (r | n << 4), scanner channel
+/// and class as read — what re-encoding the classification layer needs.
+const KEY: usize = 3;
+
+fn key_file(work: &Path, k: usize) -> PathBuf {
+    work.join(format!("keys{k:06}.bin"))
+}
+
+/// Appends the keys of `b`'s points to `out`.
+fn push_keys(out: &mut Vec<u8>, b: &PointBlock) {
+    out.clear();
+    out.reserve(b.len() * KEY);
+    for i in 0..b.len() {
+        out.push((b.return_number[i] & 0x0F) | (b.number_of_returns[i] << 4));
+        out.push((b.flags[i] >> zwilling_core::points::flag::SCANNER_CHANNEL_SHIFT) & 3);
+        out.push(b.classification[i]);
+    }
 }
 
 /// At most this many inputs keep a record spill open (one file descriptor each) until pass 3;
@@ -194,7 +224,13 @@ impl TileSpill<'_> {
 
 /// Pass 1: every point into the spill file of each tile whose buffered area holds it, and every
 /// LAZ input's records into a record spill (returned per input; `None`: read the file again).
-fn spill(inputs: &[PathBuf], plan: &TilePlan, work: &Path, total: u64) -> Result<Vec<Option<RecordSpillReader>>> {
+fn spill(
+    inputs: &[PathBuf],
+    patchable: &[bool],
+    plan: &TilePlan,
+    work: &Path,
+    total: u64,
+) -> Result<Vec<Option<RecordSpillReader>>> {
     let bar = crate::progress::bar(total, "spill");
     let mut tiles = TileSpill { plan, work, buffers: vec![Vec::new(); plan.tiles.len()] };
     let mut parked = Vec::with_capacity(inputs.len());
@@ -202,16 +238,40 @@ fn spill(inputs: &[PathBuf], plan: &TilePlan, work: &Path, total: u64) -> Result
     let mut b = PointBlock::default();
     for (k, p) in inputs.iter().enumerate() {
         let mut r = LasReader::open(p)?;
-        let mut records = match r.info().is_compressed && k < MAX_RECORD_SPILLS {
+        let mut records = match r.info().is_compressed && !patchable[k] && k < MAX_RECORD_SPILLS {
             true => Some(RecordSpill::create(work, r.info())?),
             false => None,
         };
+        let mut keys = None;
+        if patchable[k] {
+            // Pass 3 copies every layer but the classes: decode only what the filter and the
+            // class layer need.
+            r.skip_fields(SkipFields::all_but_geometry_and_appearance());
+            let path = key_file(work, k);
+            let f = File::create(&path).map_err(|e| Error::io(&path, e))?;
+            keys = Some((path, std::io::BufWriter::with_capacity(1 << 20, f), Vec::new()));
+        }
         while r.read_block_into(&mut b, DEFAULT_BLOCK)? {
-            let (t, s) = rayon::join(|| tiles.push(&b, ordinal), || records.as_mut().map_or(Ok(()), |s| s.push(&b)));
+            let (t, s) = rayon::join(
+                || tiles.push(&b, ordinal),
+                || -> Result<()> {
+                    if let Some(s) = records.as_mut() {
+                        s.push(&b)?;
+                    }
+                    if let Some((path, w, buf)) = keys.as_mut() {
+                        push_keys(buf, &b);
+                        w.write_all(buf).map_err(|e| Error::io(path, e))?;
+                    }
+                    Ok(())
+                },
+            );
             t?;
             s?;
             ordinal += b.len() as u64;
             bar.inc(b.len() as u64);
+        }
+        if let Some((path, w, _)) = keys {
+            w.into_inner().map_err(|e| Error::io(&path, e.into_error()))?;
         }
         parked.push(records.map(RecordSpill::into_reader).transpose()?);
     }
@@ -293,10 +353,18 @@ impl Points {
     }
 }
 
+/// The files of pass 3.
+struct Rewrite<'a> {
+    inputs: &'a [PathBuf],
+    outputs: &'a [PathBuf],
+    /// Inputs rewritten by [`LazClassPatcher`] (their keys are in [`key_file`]).
+    patchable: &'a [bool],
+    work: &'a Path,
+}
+
 /// Pass 3: rewrite every input with the new classes.
 fn rewrite(
-    inputs: &[PathBuf],
-    outputs: &[PathBuf],
+    files: &Rewrite,
     parked: Vec<Option<RecordSpillReader>>,
     first_ordinal: &[u64],
     classes_path: &Path,
@@ -304,7 +372,29 @@ fn rewrite(
 ) -> Result<()> {
     let classes = File::open(classes_path).map_err(|e| Error::io(classes_path, e))?;
     let bar = crate::progress::bar(*first_ordinal.last().unwrap_or(&0), "write");
-    for (k, ((input, output), parked)) in inputs.iter().zip(outputs).zip(parked).enumerate() {
+    for (k, ((input, output), parked)) in files.inputs.iter().zip(files.outputs).zip(parked).enumerate() {
+        if files.patchable[k] {
+            let patcher = LazClassPatcher::open(input)?
+                .ok_or_else(|| Error::bad_file(input, "changed while it was being classified"))?;
+            let keys_path = key_file(files.work, k);
+            let keys = File::open(&keys_path).map_err(|e| Error::io(&keys_path, e))?;
+            let (mut buf, mut new) = (Vec::new(), Vec::new());
+            patcher.write(output, |first, n, out| {
+                buf.resize(n * KEY, 0);
+                keys.read_exact_at(&mut buf, first * KEY as u64).map_err(|e| Error::io(&keys_path, e))?;
+                new.resize(n, 0u8);
+                classes.read_exact_at(&mut new, first_ordinal[k] + first).map_err(|e| Error::io(classes_path, e))?;
+                for (key, &stored) in buf.chunks_exact(KEY).zip(&new) {
+                    out.returns.push(key[0]);
+                    out.scanner_channel.push(key[1]);
+                    out.classification.push(if stored != 0 { stored - 1 } else { key[2] });
+                }
+                bar.inc(n as u64);
+                Ok(())
+            })?;
+            let _ = std::fs::remove_file(&keys_path);
+            continue;
+        }
         let mut r = LasReader::open(input)?;
         if let Some(c) = crs {
             r.set_crs_override(c.clone());
@@ -346,4 +436,85 @@ fn rewrite(
     }
     bar.finish_and_clear();
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use zwilling_core::points::flag;
+    use zwilling_core::PointLayout;
+
+    fn args(input: &Path, output: &Path, crs: Option<&str>) -> GroundArgs {
+        GroundArgs {
+            inputs: vec![input.to_path_buf()],
+            output: output.to_path_buf(),
+            crs: crs.map(str::to_string),
+            keep_existing: false,
+            no_noise: false,
+            cell: None,
+            slope: 0.15,
+            window: 18.0,
+            threshold: 0.5,
+            scalar: 1.25,
+            tile: 100.0,
+        }
+    }
+
+    /// A flat 40 m × 40 m street (z = 0) with a 4 m high box (a parked van) on it, two scanner
+    /// channels, two returns, colours and extra bytes, all points "unclassified" (1).
+    fn street() -> PointBlock {
+        let mut b = PointBlock::with_capacity(PointLayout::for_format(7, 1).unwrap(), 16_000);
+        for i in 0..16_000usize {
+            let (x, y) = ((i % 160) as f64 * 0.25, (i / 160) as f64 * 0.4);
+            let van = (15.0..20.0).contains(&x) && (15.0..18.0).contains(&y);
+            b.push_xyz(x, y, if van { 4.0 } else { 0.01 * (i % 3) as f64 }, class::UNCLASSIFIED);
+            let k = b.len() - 1;
+            b.flags[k] = ((i % 2) as u8) << flag::SCANNER_CHANNEL_SHIFT;
+            (b.return_number[k], b.number_of_returns[k]) = (1 + (i % 2) as u8, 2);
+            b.gps_time[k] = i as f64 * 1e-5;
+            b.rgb[k] = [i as u16, 7, 9];
+            b.extra[k] = i as u8;
+            b.user_data[k] = (i % 11) as u8;
+        }
+        b
+    }
+
+    /// The layered-LAZ path (classification layer re-encoded, other layers copied) gives the same
+    /// points as the full rewrite (taken when `--crs` changes the records): the classes SMRF
+    /// gives (street ground, van not) and every other attribute as in the input.
+    #[test]
+    fn patched_laz_equals_full_rewrite() {
+        let d = tempfile::tempdir().unwrap();
+        let input = d.path().join("street.laz");
+        let scene = street();
+        let opts = WriterOptions {
+            point_format: 7,
+            extra_bytes: 1,
+            laz_chunk_size: 5000,
+            offset: [0.0; 3],
+            ..WriterOptions::default()
+        };
+        let mut w = LasWriter::create(&input, opts).unwrap();
+        w.write_block(&scene).unwrap();
+        w.finish().unwrap();
+        let (patched, full) = (d.path().join("patched.laz"), d.path().join("full.laz"));
+        run(args(&input, &patched, None)).unwrap();
+        run(args(&input, &full, Some("EPSG:25832"))).unwrap();
+        let read = |p: &Path| {
+            let mut r = LasReader::open(p).unwrap();
+            let mut b = PointBlock::default();
+            r.read_block_into(&mut b, 100_000).unwrap();
+            b
+        };
+        let (p, f) = (read(&patched), read(&full));
+        assert_eq!(p.classification, f.classification);
+        let ground = |i: usize| p.classification[i] == class::GROUND;
+        let van: Vec<usize> = (0..p.len()).filter(|&i| scene.z[i] > 1.0).collect();
+        assert!(!van.is_empty() && van.iter().all(|&i| !ground(i)), "the van is not ground");
+        let street_ground = (0..p.len()).filter(|&i| scene.z[i] < 1.0 && ground(i)).count();
+        assert!(street_ground as f64 > 0.95 * (p.len() - van.len()) as f64, "{street_ground} street points ground");
+        let mut expected = read(&input);
+        expected.classification = p.classification.clone();
+        assert!(p == expected, "every other attribute as read");
+    }
 }

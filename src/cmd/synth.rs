@@ -31,6 +31,11 @@ pub struct SynthArgs {
     /// Approximate number of points: scales the length (or, with --length, the scan line rate).
     #[arg(long, value_name = "N")]
     pub points: Option<u64>,
+    /// Drive direction in degrees clockwise from grid north (0 = north, 90 = east); default 68.
+    /// An axis-parallel heading (0, 90, 180, 270) keeps the bounding box, and with it every raster
+    /// of the scene, linear in the length.
+    #[arg(long, value_name = "DEG", allow_negative_numbers = true)]
+    pub heading: Option<f64>,
     /// Standard deviation of the coordinate noise in metres.
     #[arg(long, default_value_t = 0.005, value_name = "M")]
     pub noise: f64,
@@ -61,6 +66,9 @@ pub fn params_for(a: &SynthArgs) -> Result<SceneParams> {
     let mut p = SceneParams { seed: a.seed, noise_sigma: a.noise, ..SceneParams::default() };
     if let Some(l) = a.length {
         p.length = l;
+    }
+    if let Some(h) = a.heading {
+        p.heading_deg = h;
     }
     p.validate()?;
     if let Some(n) = a.points {

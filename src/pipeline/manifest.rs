@@ -69,6 +69,19 @@ pub fn step_hash(argv: &[String], inputs: &[PathBuf]) -> String {
     format!("{h:016x}")
 }
 
+/// The hash to record for a step that has just run, given `before`, its [`step_hash`] taken before
+/// it ran. A step that rewrites one of its own inputs (the markings step adds a layer to
+/// `road.gpkg`) changed that hash by running: it records the hash of what it left, so a rerun skips
+/// it until that input is rewritten again. Every other step records `before` (an input changed
+/// while it ran must make it run again). Used by the local and the cluster executors alike.
+pub fn hash_after_run(argv: &[String], inputs: &[PathBuf], outputs: &[PathBuf], before: String) -> String {
+    if outputs.iter().any(|o| inputs.contains(o)) {
+        step_hash(argv, inputs)
+    } else {
+        before
+    }
+}
+
 fn collect_files(p: &Path, out: &mut Vec<PathBuf>) {
     if p.is_dir() {
         if let Ok(rd) = std::fs::read_dir(p) {
@@ -125,6 +138,23 @@ mod tests {
         assert_ne!(h1, step_hash(&argv("x"), std::slice::from_ref(&f)));
         // FNV-1a 64 test vector: "a" → af63dc4c8601ec8c.
         assert_eq!(fnv1a(b"a", 0xcbf29ce484222325), 0xaf63dc4c8601ec8c);
+    }
+
+    #[test]
+    fn a_step_rewriting_its_input_records_the_hash_after() {
+        let dir = tempfile::tempdir().unwrap();
+        let (gpkg, other) = (dir.path().join("road.gpkg"), dir.path().join("dtm.tif"));
+        std::fs::write(&gpkg, b"road").unwrap();
+        std::fs::write(&other, b"dtm").unwrap();
+        let argv = vec!["road".to_string(), "markings".to_string()];
+        let inputs = vec![gpkg.clone(), other.clone()];
+        let before = step_hash(&argv, &inputs);
+        std::fs::write(&gpkg, b"road + markings layer").unwrap(); // the step runs
+        let after = hash_after_run(&argv, &inputs, std::slice::from_ref(&gpkg), before.clone());
+        assert_ne!(after, before);
+        assert_eq!(after, step_hash(&argv, &inputs), "a resume computes this hash and skips the step");
+        let out = dir.path().join("road2.gpkg");
+        assert_eq!(hash_after_run(&argv, &inputs, &[out], before.clone()), before);
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! The pipeline: stages from a TOML file, run as steps with a resumable manifest.
 //!
-//! Each stage expands into steps (one per input cloud for `ground`, one per product for `grid`
+//! Each stage expands into steps (one per input cloud for `ground`, one for all `grid` products
 //! ...). A step is a `zwilling` command line run in-process plus its input and output paths;
 //! stages compose like PDAL's readers, filters and writers because every step reads the files
 //! the steps before it wrote. Steps whose hash (command line + input file stats) matches the
@@ -79,35 +79,53 @@ pub fn plan(cfg: &Config) -> Result<Vec<Step>> {
             clouds.push(o);
         }
     }
-    // Grid: one step per product.
+    // Grid: one step for all products (one read of the clouds), with the rain simulation's coarser
+    // DTM (`[rain] res`) as one more product at its own cell size.
     let mut dtm = cfg.input.dem.clone();
     let mut intensity: Option<PathBuf> = None;
-    if let Some(st) = cfg.stage("grid") {
-        let res = st.f64_or("res", 0.5);
+    let rain_res = cfg
+        .stage("rain")
+        .filter(|_| cfg.input.dem.is_none())
+        .and_then(|st| st.table.get("res"))
+        .and_then(|v| v.as_float().or_else(|| v.as_integer().map(|i| i as f64)));
+    let rain_dtm = rain_res.map(|r| (format!("dtm@{r}"), out.join("rasters").join(format!("dtm_rain_{r}m.tif"))));
+    let grid_stage = cfg.stage("grid");
+    let mut rasters: Vec<(String, PathBuf)> = vec![];
+    if let Some(st) = grid_stage {
         let products =
             st.list("products").unwrap_or_else(|| vec!["dtm".into(), "dsm".into(), "intensity".into(), "rgb".into()]);
         for p in products {
             let o = out.join("rasters").join(format!("{p}.tif"));
-            let mut argv = vec!["grid".into()];
-            argv.extend(clouds.iter().map(|c| s(c)));
-            argv.extend(["--product".into(), p.clone(), "--res".into(), res.to_string(), "-o".into(), s(&o)]);
-            argv.extend(crs_args.clone());
-            argv.extend(st.args());
             if p == "dtm" && dtm.is_none() {
                 dtm = Some(o.clone());
             }
             if p == "intensity" {
                 intensity = Some(o.clone());
             }
-            steps.push(Step {
-                id: format!("grid/{p}"),
-                stage: "grid",
-                argv,
-                inputs: clouds.clone(),
-                outputs: vec![o],
-                points,
-            });
+            rasters.push((p, o));
         }
+    }
+    rasters.extend(rain_dtm.clone());
+    if !rasters.is_empty() {
+        let res = grid_stage.map_or(0.5, |st| st.f64_or("res", 0.5));
+        let mut argv = vec!["grid".into()];
+        argv.extend(clouds.iter().map(|c| s(c)));
+        let names: Vec<&str> = rasters.iter().map(|(p, _)| p.as_str()).collect();
+        argv.extend(["--product".into(), names.join(","), "--res".into(), res.to_string()]);
+        for (_, o) in &rasters {
+            argv.extend(["-o".into(), s(o)]);
+        }
+        argv.extend(crs_args.clone());
+        argv.extend(grid_stage.map(|st| st.args()).unwrap_or_default());
+        // The id names the step by what it makes, as the per-product steps did: `grid/dtm` when only a
+        // DTM is made, `grid/dtm-rain` for the rain DTM alone, `grid/rasters` for several.
+        let id = match (grid_stage, rasters.len()) {
+            (None, _) => "grid/dtm-rain".to_string(),
+            (Some(_), 1) => format!("grid/{}", rasters[0].0),
+            _ => "grid/rasters".to_string(),
+        };
+        let outputs: Vec<PathBuf> = rasters.iter().map(|(_, o)| o.clone()).collect();
+        steps.push(Step { id, stage: "grid", argv, inputs: clouds.clone(), outputs, points });
     }
     // Cracks: masks from the pavement images.
     let mut crack_lines: Option<PathBuf> = None;
@@ -168,21 +186,13 @@ pub fn plan(cfg: &Config) -> Result<Vec<Step>> {
             steps.push(Step { id: "cracks/markings".into(), stage: "cracks", argv, inputs, outputs, points: 0 });
         }
     }
-    // Heavy rain on the DTM; `[rain] res` grids a coarser DTM for it (the solver's cost grows with
-    // the cube of 1/res: cells × time steps).
-    let rain_res = cfg.stage("rain").filter(|_| cfg.input.dem.is_none()).and_then(|st| st.table.get("res"));
-    if let Some(res) = rain_res.and_then(|v| v.as_float().or_else(|| v.as_integer().map(|i| i as f64))) {
-        let o = out.join("rasters").join(format!("dtm_rain_{res}m.tif"));
-        let mut argv = vec!["grid".into()];
-        argv.extend(clouds.iter().map(|c| s(c)));
-        argv.extend(["--product".into(), "dtm".into(), "--res".into(), res.to_string(), "-o".into(), s(&o)]);
-        argv.extend(crs_args.clone());
-        let (inputs, outputs) = (clouds.clone(), vec![o.clone()]);
-        steps.push(Step { id: "grid/dtm-rain".into(), stage: "grid", argv, inputs, outputs, points });
+    // Heavy rain on the DTM; its hazard classes (or, without buildings, the maximum depth) colour
+    // the terrain tileset. It runs on the coarser DTM the grid step made at `[rain] res` where one is
+    // set (the solver's cost grows with the cube of 1/res: cells × time steps); the finer [grid]
+    // DTM serves cracks and markings.
+    if let Some((_, o)) = rain_dtm {
         dtm = Some(o);
     }
-    // Heavy rain on the DTM; its hazard classes (or, without buildings, the maximum depth) colour
-    // the terrain tileset.
     let mut flood: Option<(PathBuf, PathBuf, &str)> = None;
     if let Some(st) = cfg.stage("rain") {
         let Some(dem) = dtm.clone() else {
@@ -396,13 +406,8 @@ pub fn execute(cfg: &Config, force: bool) -> Result<RunSummary> {
         if let (Some((c0, _)), Some((c1, rss))) = (before, process_usage()) {
             usage.push(StepUsage { id: step.id.clone(), cpu_seconds: c1 - c0, peak_rss_mb: rss });
         }
-        // A step that rewrites one of its inputs (a layer added to road.gpkg) changed its own hash:
-        // record the hash of what it left, so a rerun skips it until that input is rewritten again.
-        let hash = if step.outputs.iter().any(|o| step.inputs.contains(o)) {
-            step_hash(&step.argv, &step.inputs)
-        } else {
-            hash
-        };
+        // A step that rewrites one of its inputs (a layer added to road.gpkg) records the hash of what it left.
+        let hash = manifest::hash_after_run(&step.argv, &step.inputs, &step.outputs, hash);
         manifest.steps.insert(step.id.clone(), StepRecord { hash, outputs: step.outputs.clone(), seconds });
         manifest.save(&cfg.out)?;
         let pps = (step.points > 0 && seconds > 0.0).then(|| step.points as f64 / seconds);

@@ -31,7 +31,7 @@ use clap::Parser;
 use serde::{Deserialize, Serialize};
 use zwilling_core::{Error, Result};
 
-use super::manifest::{step_hash, Manifest, StepRecord};
+use super::manifest::{hash_after_run, step_hash, Manifest, StepRecord};
 use super::{plan, report, Config, Step, StepSummary};
 
 /// What one task does.
@@ -57,12 +57,16 @@ pub struct Task {
 }
 
 impl Task {
-    fn hash(&self) -> String {
-        let argv = match &self.work {
+    /// The command line that enters the manifest hash.
+    fn argv(&self) -> Vec<String> {
+        match &self.work {
             Work::Step(s) => s.argv.clone(),
             Work::Hydro(h) => vec![self.id.clone(), h.tiles.to_string()],
-        };
-        step_hash(&argv, &self.inputs)
+        }
+    }
+
+    fn hash(&self) -> String {
+        step_hash(&self.argv(), &self.inputs)
     }
 }
 
@@ -71,7 +75,8 @@ impl Task {
 pub struct Job {
     /// Unique id in the plan, what `--step` names: the stage name for the stage's first job,
     /// `<stage>-2`, `<stage>-3`, … for later jobs of the same stage (a stage can appear twice in
-    /// the chain: `grid` makes the DTM, later `grid/dtm-rain` the simulation's coarser DTM).
+    /// the chain: without a `[grid]` section, `grid/dtm-rain` makes the simulation's coarser DTM
+    /// after `road`; with one, that DTM is a product of the one `grid` step).
     pub id: String,
     /// Stage name (`ground`, `grid`, …, `hydro/fill-pass`, …).
     pub stage: String,
@@ -207,6 +212,8 @@ pub fn run_task(cfg: &Config, hydro_tiles: Option<hydro::TileCount>, job_id: &st
     match result {
         Ok(()) => {
             let seconds = t.elapsed().as_secs_f64();
+            // The same rule as the local executor: a task that rewrote its own input records the hash after.
+            let hash = hash_after_run(&task.argv(), &task.inputs, &task.outputs, hash);
             record_done(&cfg.out, &task.id, StepRecord { hash, outputs: task.outputs.clone(), seconds })?;
             if !crate::progress::quiet() {
                 // In the task's log (the overhead benchmark sums these).

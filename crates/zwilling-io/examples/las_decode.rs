@@ -1,7 +1,10 @@
 //! Decodes every point of LAS/LAZ files into point blocks (all fields of the full point records)
 //! with [`LasReader::read_block_into`] (one reused block of `DEFAULT_BLOCK` points) and prints
 //! the throughput; used by `benches/compare/las_decode.sh`:
-//! `cargo run --release -p zwilling-io --example las_decode -- [--threads N] FILE...`.
+//! `cargo run --release -p zwilling-io --example las_decode -- [--threads N] [--skip] FILE...`;
+//! `--skip` leaves the fields `zwilling tiles` does not read undecoded
+//! ([`SkipFields::all_but_geometry_and_appearance`] and the flags); `--skip-all` also intensity
+//! and classification (coordinates and colour only).
 //!
 //! One line per file: `path points wall_s cpu_s Mpts_per_s checksum`, tab-separated; `cpu_s` is the
 //! process's user + system time while decoding (Linux `/proc/self/stat`, `nan` elsewhere).
@@ -9,7 +12,7 @@
 use std::time::Instant;
 
 use zwilling_core::PointBlock;
-use zwilling_io::las::{LasReader, DEFAULT_BLOCK};
+use zwilling_io::las::{LasReader, SkipAttributes, SkipFields, DEFAULT_BLOCK};
 
 /// User + system CPU seconds of this process (all threads), from `/proc/self/stat` fields 14–15
 /// in clock ticks (USER_HZ, 100 on Linux).
@@ -30,16 +33,23 @@ fn main() -> zwilling_core::Result<()> {
         rayon::ThreadPoolBuilder::new().num_threads(n).build_global().expect("thread pool");
         args.drain(k..k + 2);
     }
+    let skip_all = args.iter().any(|a| a == "--skip-all");
+    let skip = skip_all || args.iter().any(|a| a == "--skip");
+    args.retain(|a| a != "--skip" && a != "--skip-all");
     for f in &args {
         let (t, c) = (Instant::now(), cpu_seconds());
         let mut r = LasReader::open(f.as_ref())?;
+        if skip {
+            r.skip_fields(SkipFields::all_but_geometry_and_appearance());
+            r.skip_attributes(SkipAttributes { flags: true, intensity: skip_all, classification: skip_all });
+        }
         let mut n = 0u64;
         let mut check = 0.0f64;
         let mut b = PointBlock::with_capacity(r.info().layout, DEFAULT_BLOCK);
         while r.read_block_into(&mut b, DEFAULT_BLOCK)? {
             n += b.len() as u64;
             // Touch the first and last value of every block so nothing is optimised away.
-            check += b.z.first().copied().unwrap_or(0.0) + b.gps_time.last().copied().unwrap_or(0.0);
+            check += b.z.first().copied().unwrap_or(0.0) + b.x.last().copied().unwrap_or(0.0);
         }
         let (s, cpu) = (t.elapsed().as_secs_f64(), cpu_seconds() - c);
         println!("{f}\t{n}\t{s:.4}\t{cpu:.2}\t{:.3}\t{check:.3}", n as f64 / s / 1e6);

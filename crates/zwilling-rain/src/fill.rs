@@ -35,7 +35,7 @@
 
 use zwilling_core::{Error, Grid, Result};
 
-use crate::neighbours::{DCOL, DROW};
+use crate::neighbours::NeighbourIndex;
 
 /// Maps an f32 to a u32 whose unsigned order equals the float's total order (the priority key of
 /// Priority-Flood here and in the tile-parallel fill of `zwilling-tiled`).
@@ -105,6 +105,13 @@ impl RadixQueue {
 
 /// Fewest rows per band of the band-parallel fill ([`crate::fill_bands`]).
 const MIN_BAND_ROWS: usize = 64;
+/// Cells per band of the band-parallel fill: elevation + label (8 bytes a cell) of a 400 k-cell
+/// band (3.2 MB) stay in the last-level cache while the flood jumps around in it. Measured on the
+/// 25 M-cell benchmark DEM at 2 threads (same run, interleaved): 625-row bands 4.75–5.00 s CPU,
+/// 156 rows 4.39–4.47 s, 80 rows 4.19–4.25 s (docs/benchmarks/rain.md, Session 5).
+const BAND_CELLS: usize = 400_000;
+/// Most bands of the band-parallel fill (bounds the label graph's memory on large grids).
+const MAX_BANDS: usize = 64;
 
 /// Cell state during the flood: not yet reached.
 const OPEN: u8 = 0;
@@ -128,8 +135,11 @@ pub fn fill_depressions(dem: &Grid<f32>) -> Result<Grid<f32>> {
     }
     let threads = rayon::current_num_threads();
     if threads > 1 && h >= 2 * MIN_BAND_ROWS {
-        let bands = (4 * threads).min(h / MIN_BAND_ROWS);
-        crate::fill_bands::fill_bands(dem, &mut z, h.div_ceil(bands));
+        // 4 bands per thread or more when bands would outgrow the cache, but at most
+        // MAX_BANDS (each adds about 2 labels per column to the global graph), ≥ MIN_BAND_ROWS rows.
+        let cache_rows = (BAND_CELLS / w).max(h.div_ceil(MAX_BANDS));
+        let band_rows = h.div_ceil(4 * threads).min(cache_rows).max(MIN_BAND_ROWS);
+        crate::fill_bands::fill_bands(dem, &mut z, band_rows);
         return Ok(dem.with_data(z));
     }
     let mut state: Vec<u8> = z.iter().map(|&v| if dem.is_nodata(v) { CLOSED } else { OPEN }).collect();
@@ -165,18 +175,8 @@ pub fn fill_depressions(dem: &Grid<f32>) -> Result<Grid<f32>> {
             }
         }
     }
-    // Neighbour offsets of interior cells.
-    let off: [isize; 8] = std::array::from_fn(|k| DROW[k] * w as isize + DCOL[k]);
     // The neighbours of cell `i` (bounds-checked only for edge cells).
-    let neighbours = |i: usize, edge: bool| {
-        let (r, c) = if edge { (i / w, i % w) } else { (0, 0) };
-        (0..8).filter_map(move |k| {
-            if !edge {
-                return Some((i as isize + off[k]) as usize);
-            }
-            crate::neighbours::neighbour(c, r, k, w, h).map(|(cc, rr)| rr * w + cc)
-        })
-    };
+    let nb = NeighbourIndex::new(w, h);
     // pit: cells raised to (or equal to) the current flood level; slope: cells above it whose
     // elevation is final because they drain through the cell they were reached from.
     let mut pit: Vec<u32> = Vec::new();
@@ -191,7 +191,7 @@ pub fn fill_depressions(dem: &Grid<f32>) -> Result<Grid<f32>> {
                     let i = i as usize;
                     let zi = z[i];
                     let mut lower = false;
-                    for j in neighbours(i, state[i] == CLOSED_EDGE) {
+                    for j in nb.of(i, state[i] == CLOSED_EDGE) {
                         if state[j] != OPEN {
                             continue;
                         }
@@ -216,7 +216,7 @@ pub fn fill_depressions(dem: &Grid<f32>) -> Result<Grid<f32>> {
         // Inside a depression (from `pit`) or at the flood level (from `open`): lower neighbours
         // are raised to this cell's level and join the depression, higher ones are slopes.
         let zi = z[i];
-        for j in neighbours(i, state[i] == CLOSED_EDGE) {
+        for j in nb.of(i, state[i] == CLOSED_EDGE) {
             if state[j] != OPEN {
                 continue;
             }
@@ -235,6 +235,7 @@ pub fn fill_depressions(dem: &Grid<f32>) -> Result<Grid<f32>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::neighbours::{DCOL, DROW};
     use crate::testdem::grid;
 
     #[test]

@@ -30,7 +30,7 @@ use rayon::prelude::*;
 use zwilling_core::Grid;
 
 use crate::fill::{order_key, RadixQueue};
-use crate::neighbours::{DCOL, DROW};
+use crate::neighbours::{NeighbourIndex, DCOL, DROW};
 
 /// Label word of an open (not yet reached) cell.
 const OPEN: u32 = 0;
@@ -198,16 +198,7 @@ fn flood_band(dem: &Grid<f32>, r0: usize, z: &mut [f32], lab: &mut [u32]) -> Ban
             seed(lr * w + w - 1, OUTLET, lab, &mut open);
         }
     }
-    let off: [isize; 8] = std::array::from_fn(|k| DROW[k] * w as isize + DCOL[k]);
-    let neighbours = |i: usize, rim: bool| {
-        let (r, c) = if rim { (i / w, i % w) } else { (0, 0) };
-        (0..8).filter_map(move |k| {
-            if !rim {
-                return Some((i as isize + off[k]) as usize);
-            }
-            crate::neighbours::neighbour(c, r, k, w, rows).map(|(cc, rr)| rr * w + cc)
-        })
-    };
+    let nb = NeighbourIndex::new(w, rows);
     let mut next = FIRST;
     let mut edges: HashMap<u64, f32, BuildHasherDefault<PairHasher>> = HashMap::default();
     let mut pit: Vec<u32> = Vec::new();
@@ -231,7 +222,7 @@ fn flood_band(dem: &Grid<f32>, r0: usize, z: &mut [f32], lab: &mut [u32]) -> Ban
         let zi = z[i];
         let (li, rim) = (lab[i] & !RIM, lab[i] & RIM != 0);
         let mut lower = false;
-        for j in neighbours(i, rim) {
+        for j in nb.of(i, rim) {
             let lj = lab[j];
             if lj != OPEN {
                 let lj = lj & !RIM;

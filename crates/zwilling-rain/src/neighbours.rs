@@ -37,6 +37,36 @@ pub fn neighbour(col: usize, row: usize, k: usize, width: usize, height: usize) 
     (c >= 0 && r >= 0 && (c as usize) < width && (r as usize) < height).then_some((c as usize, r as usize))
 }
 
+/// The eight neighbours of a cell by its row-major index in a `width × height` grid: interior
+/// cells add precomputed index offsets, cells on the grid's rim go through [`neighbour`] with
+/// bounds checks (the hot loop of the Priority-Flood fills).
+#[derive(Clone, Copy, Debug)]
+pub struct NeighbourIndex {
+    offsets: [isize; 8],
+    width: usize,
+    height: usize,
+}
+
+impl NeighbourIndex {
+    /// Neighbour lookup for a `width × height` grid.
+    pub fn new(width: usize, height: usize) -> Self {
+        NeighbourIndex { offsets: std::array::from_fn(|k| DROW[k] * width as isize + DCOL[k]), width, height }
+    }
+
+    /// Indices of the in-grid neighbours of cell `i` in direction order `k = 0..8`; `rim` must be
+    /// `true` when `i` is on the first or last row or column (only then are bounds checked).
+    #[inline(always)]
+    pub fn of(&self, i: usize, rim: bool) -> impl Iterator<Item = usize> + '_ {
+        let (r, c) = if rim { (i / self.width, i % self.width) } else { (0, 0) };
+        (0..8).filter_map(move |k| {
+            if !rim {
+                return Some((i as isize + self.offsets[k]) as usize);
+            }
+            neighbour(c, r, k, self.width, self.height).map(|(cc, rr)| rr * self.width + cc)
+        })
+    }
+}
+
 /// NoData mask of a DEM: `true` where the cell holds NoData (NaN or the grid's NoData value).
 pub fn nodata_mask(dem: &zwilling_core::Grid<f32>) -> Vec<bool> {
     dem.data.iter().map(|&v| dem.is_nodata(v)).collect()
@@ -59,5 +89,24 @@ mod tests {
         assert_eq!(ESRI_CODE[2], 64);
         assert_eq!(neighbour(0, 0, 2, 3, 3), None);
         assert_eq!(neighbour(1, 1, 7, 3, 3), Some((2, 2)));
+    }
+
+    #[test]
+    fn neighbour_index_matches_neighbour() {
+        // Every cell of a 4 × 3 grid: the same neighbours, in the same order, as `neighbour`.
+        let (w, h) = (4, 3);
+        let nb = NeighbourIndex::new(w, h);
+        for r in 0..h {
+            for c in 0..w {
+                let want: Vec<usize> =
+                    (0..8).filter_map(|k| neighbour(c, r, k, w, h)).map(|(cc, rr)| rr * w + cc).collect();
+                assert_eq!(nb.of(r * w + c, true).collect::<Vec<_>>(), want, "rim path at {c},{r}");
+                if r > 0 && c > 0 && r + 1 < h && c + 1 < w {
+                    assert_eq!(nb.of(r * w + c, false).collect::<Vec<_>>(), want, "interior path at {c},{r}");
+                }
+            }
+        }
+        assert_eq!(nb.of(0, true).count(), 3);
+        assert_eq!(nb.of(5, true).count(), 8);
     }
 }

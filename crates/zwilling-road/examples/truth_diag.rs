@@ -61,6 +61,24 @@ fn main() {
         })
         .unwrap();
     let res = s.finish();
+    let secs = zwilling_road::sections::evaluate(
+        &res,
+        &cfg,
+        &[],
+        &Default::default(),
+        &zwilling_road::preset::Preset::ap9k_municipal(),
+        (zwilling_road::preset::FunctionClass::B, zwilling_road::preset::Construction::Asphalt),
+    );
+    for (k, sec) in secs.iter().enumerate() {
+        let t = &lane.sections_100m[k].iri_m_per_km;
+        let (l, r) = (sec.measures.iri_left, sec.measures.iri_right);
+        println!(
+            "seed {seed} sec {k}: evaluated L {:+.1} %  R {:+.1} %  MRI {:+.1} %",
+            100.0 * (l / t.inner - 1.0),
+            100.0 * (r / t.outer - 1.0),
+            100.0 * ((l + r) / (t.inner + t.outer) - 1.0)
+        );
+    }
     for (w, p) in res.profiles.iter().enumerate() {
         let mut p = p.clone();
         p.fill_gaps(0.5);

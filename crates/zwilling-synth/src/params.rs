@@ -135,6 +135,12 @@ impl SceneParams {
         if self.length < 20.0 {
             return Err(Error::invalid(format!("synth: length must be at least 20 m, got {}", self.length)));
         }
+        if !self.heading_deg.is_finite() {
+            return Err(Error::invalid(format!(
+                "synth: heading must be a finite angle in degrees, got {}",
+                self.heading_deg
+            )));
+        }
         if self.noise_sigma.is_nan() || self.noise_sigma < 0.0 {
             return Err(Error::invalid("synth: noise sigma must be >= 0"));
         }

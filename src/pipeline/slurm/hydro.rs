@@ -14,7 +14,7 @@ use std::str::FromStr;
 
 use serde::{de::DeserializeOwned, Deserialize, Serialize};
 use zwilling_core::{Error, Grid, Result};
-use zwilling_io::raster::{read_geotiff_f32, read_geotiff_info, write_cog, CogOptions, Resampling};
+use zwilling_io::raster::{read_geotiff_info, read_geotiff_window_f32, write_cog, CogOptions, GeoTiffInfo, Resampling};
 use zwilling_tiled::{accumulation, directions, fill, TileLayout};
 
 use super::{Job, Task, Work};
@@ -228,12 +228,20 @@ fn read_filled_window(dir: &Path, layout: &TileLayout, win: zwilling_tiled::Tile
     Ok(window)
 }
 
-fn read_dtm(path: &Path) -> Result<Grid<f32>> {
-    let g = read_geotiff_f32(path)?;
-    if g.is_empty() {
+/// The DTM's directories (size, georeferencing, NoData; no pixels).
+fn dtm_info(path: &Path) -> Result<GeoTiffInfo> {
+    let info = read_geotiff_info(path)?;
+    if info.width == 0 || info.height == 0 {
         return Err(Error::bad_file(path, "the DTM has no cells"));
     }
-    Ok(g)
+    Ok(info)
+}
+
+/// Tile `t` of the DTM with its one-cell halo, read from the GeoTIFF blocks that intersect it only
+/// (so a task's memory grows with its tile, not with the DTM).
+fn read_dtm_window(path: &Path, layout: &TileLayout, t: usize) -> Result<Grid<f32>> {
+    let w = layout.window(t, 1);
+    read_geotiff_window_f32(path, w.col0, w.row0, w.cols, w.rows)
 }
 
 /// Runs one hydrology task.
@@ -251,20 +259,17 @@ pub fn run(h: &HydroTask) -> Result<()> {
     };
     match (h.stage, h.tile) {
         ("fill-pass", Some(t)) => {
-            let dem = read_dtm(&h.dtm)?;
+            let dem = dtm_info(&h.dtm)?;
             let layout = h.tiles.layout(dem.width, dem.height)?;
             if t >= layout.count() {
                 return write_bytes(&f("fill", t, "json"), b"null");
             }
-            let window = layout.window(t, 1).extract(&dem.data, dem.width);
-            write_json(&f("fill", t, "json"), &fill::fill_tile_pass(&layout, t, &window, dem.nodata)?)
+            let window = read_dtm_window(&h.dtm, &layout, t)?;
+            write_json(&f("fill", t, "json"), &fill::fill_tile_pass(&layout, t, &window.data, dem.nodata)?)
         }
         ("fill-global", None) => {
             // Only the size and NoData of the DTM: its directories, no pixels.
-            let dem = read_geotiff_info(&h.dtm)?;
-            if dem.width == 0 || dem.height == 0 {
-                return Err(Error::bad_file(&h.dtm, "the DTM has no cells"));
-            }
+            let dem = dtm_info(&h.dtm)?;
             let layout = h.tiles.layout(dem.width, dem.height)?;
             let summaries: Vec<fill::FillTileSummary> =
                 (0..layout.count()).map(|t| read_json(&f("fill", t, "json"))).collect::<Result<_>>()?;
@@ -278,14 +283,14 @@ pub fn run(h: &HydroTask) -> Result<()> {
             write_json(&layout_path, &LayoutFile { layout, nodata: dem.nodata })
         }
         ("fill-final", Some(t)) => {
-            let dem = read_dtm(&h.dtm)?;
+            let dem = dtm_info(&h.dtm)?;
             let layout = h.tiles.layout(dem.width, dem.height)?;
             if t >= layout.count() {
                 return write_bytes(&f("filled", t, "f32"), b"");
             }
             let spill: fill::TileSpill = read_json(&f("spill", t, "json"))?;
-            let window = layout.window(t, 1).extract(&dem.data, dem.width);
-            let v = fill::finalise_fill_tile(&layout, t, &window, dem.nodata, &spill)?;
+            let window = read_dtm_window(&h.dtm, &layout, t)?;
+            let v = fill::finalise_fill_tile(&layout, t, &window.data, dem.nodata, &spill)?;
             write_bytes(&f("filled", t, "f32"), &v.iter().flat_map(|x| x.to_le_bytes()).collect::<Vec<_>>())
         }
         ("dir-pass", Some(t)) => {
@@ -354,25 +359,34 @@ pub fn run(h: &HydroTask) -> Result<()> {
 
 /// Assembles the tiles into the three products, written as `zwilling rain fill` / `rain flow` do.
 fn mosaic(h: &HydroTask, layout: &TileLayout) -> Result<()> {
-    let dem = read_dtm(&h.dtm)?;
+    // The DTM's georeferencing only: the tiles cover every cell.
+    let info = dtm_info(&h.dtm)?;
+    let (width, n) = (info.width, info.width * info.height);
     let f = |name: &str, t: usize, ext: &str| tile_file(&h.dir, name, t, ext);
-    let mut filled = dem.data.clone();
-    let mut dir = vec![0u8; dem.len()];
-    let mut acc = vec![0f64; dem.len()];
+    let mut filled = vec![0f32; n];
+    let mut dir = vec![0u8; n];
+    let mut acc = vec![0f64; n];
     for t in 0..layout.count() {
         let rect = layout.tile(t);
-        rect.insert(&read_f32(&f("filled", t, "f32"), rect.len())?, &mut filled, dem.width);
-        rect.insert(&read_bytes(&f("d8", t, "u8"), rect.len())?, &mut dir, dem.width);
-        rect.insert(&read_f64(&f("acc", t, "f64"), rect.len())?, &mut acc, dem.width);
+        rect.insert(&read_f32(&f("filled", t, "f32"), rect.len())?, &mut filled, width);
+        rect.insert(&read_bytes(&f("d8", t, "u8"), rect.len())?, &mut dir, width);
+        rect.insert(&read_f64(&f("acc", t, "f64"), rect.len())?, &mut acc, width);
     }
-    let filled = dem.with_data(filled);
+    let filled = Grid {
+        width,
+        height: info.height,
+        data: filled,
+        transform: info.transform,
+        crs: info.crs,
+        nodata: info.nodata,
+    };
     let dir = filled.with_data(dir);
     let mut acc = dir.with_data(acc);
     acc.nodata = Some(f64::NAN);
     let continuous = CogOptions { resampling: Resampling::Average, ..Default::default() };
     let classes = CogOptions { resampling: Resampling::Nearest, ..Default::default() };
     write_cog(&h.dir.join("filled.tif"), &filled, &continuous)?;
-    let cell = dem.transform.cell_x * dem.transform.cell_y;
+    let cell = filled.transform.cell_x * filled.transform.cell_y;
     let mut area = acc.map(|&v| (v * cell) as f32);
     area.nodata = Some(f64::NAN);
     write_cog(&h.dir.join("accumulation.tif"), &area, &continuous)?;
@@ -382,6 +396,7 @@ fn mosaic(h: &HydroTask, layout: &TileLayout) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use zwilling_io::raster::read_geotiff_f32;
 
     #[test]
     fn tile_count_parses() {
@@ -405,7 +420,8 @@ mod tests {
             *z = ((c * 7919 + r * 104729) % 13) as f32 * 0.25 + (c as f32 - 18.0).abs() * 0.1;
         }
         let dtm = dir.path().join("dtm.tif");
-        write_cog(&dtm, &dem, &CogOptions::default()).unwrap();
+        // 16 × 16 COG blocks against 10 × 8 hydrology tiles: the windowed reads cross blocks.
+        write_cog(&dtm, &dem, &CogOptions { tile_size: 16, ..Default::default() }).unwrap();
         let tiles = TileCount { cols: 4, rows: 3 };
         for job in jobs(dir.path(), &dtm, tiles) {
             for task in &job.tasks {

@@ -11,6 +11,7 @@
 //! See `docs/ingest.md` for the format details, sources and tests.
 
 mod chunks;
+mod class_patch;
 mod crs;
 mod header;
 mod info;
@@ -23,10 +24,11 @@ use std::path::{Path, PathBuf};
 
 use zwilling_core::{Error, Result};
 
+pub use class_patch::{ChunkPoints, LazClassPatcher};
 pub use crs::{crs_from_vlrs, crs_vlrs, epsg_from_geokeys, epsg_from_wkt, CrsSource};
 pub use header::{Vlr, MAX_LOADED_VLR};
 pub use info::LasInfo;
-pub use reader::{read_all, LasReader, SkipFields, DEFAULT_BLOCK, MAX_PARALLEL_CHUNK};
+pub use reader::{read_all, LasReader, SkipAttributes, SkipFields, DEFAULT_BLOCK, MAX_PARALLEL_CHUNK};
 pub use record::base_record_len;
 pub use spill::{RecordSpill, RecordSpillReader};
 pub use writer::{LasWriter, WriterOptions, GLOBAL_ENCODING_WKT};

@@ -59,7 +59,7 @@ pub struct SkipFields {
 
 impl SkipFields {
     /// Everything a 3D tiler or a viewer does not read: GPS time, scan angle, user data, point
-    /// source ID, NIR, waveforms and extra bytes.
+    /// source ID, NIR, waveforms and extra bytes (see also [`SkipAttributes`]).
     pub fn all_but_geometry_and_appearance() -> SkipFields {
         SkipFields {
             gps_time: true,
@@ -71,6 +71,19 @@ impl SkipFields {
             extra_bytes: true,
         }
     }
+}
+
+/// Point attributes [`LasReader::skip_attributes`] may leave undecoded (`true` = skip), in
+/// addition to [`SkipFields`].
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct SkipAttributes {
+    /// The flags of formats 6–10 (synthetic, key-point, withheld, overlap, scan direction, edge
+    /// of flight line; the scanner channel is decoded with the coordinates).
+    pub flags: bool,
+    /// Intensity.
+    pub intensity: bool,
+    /// Classification.
+    pub classification: bool,
 }
 
 /// Reads points of one LAS/LAZ file in blocks.
@@ -85,6 +98,8 @@ pub struct LasReader {
     remaining: u64,
     /// Points not yet decoded into `raw`.
     undecoded: u64,
+    /// What [`skip_fields`](Self::skip_fields) and [`skip_attributes`](Self::skip_attributes) set.
+    skip: (SkipFields, SkipAttributes),
 }
 
 #[allow(clippy::large_enum_variant)] // one Source per open reader; boxing buys nothing
@@ -125,7 +140,16 @@ impl LasReader {
             src.seek(SeekFrom::Start(data_start)).map_err(|e| Error::io(path, e))?;
             Source::Las(src)
         };
-        Ok(LasReader { info, format, source, raw: Vec::new(), raw_pos: 0, remaining: count, undecoded: count })
+        Ok(LasReader {
+            info,
+            format,
+            source,
+            raw: Vec::new(),
+            raw_pos: 0,
+            remaining: count,
+            undecoded: count,
+            skip: Default::default(),
+        })
     }
 
     /// The header and VLRs.
@@ -141,21 +165,41 @@ impl LasReader {
     /// Leaves the fields in `skip` undecoded where the file allows it: LAZ of point formats 6–10
     /// stores them in separate compressed layers (LAS 1.4 R15, LASzip "layered chunked"), so a
     /// reader that only needs coordinates, returns, classes, intensity and colour (3D tiling) saves
-    /// their arithmetic decoding. Skipped columns of the returned blocks hold unspecified values:
+    /// their arithmetic decoding (≈ 15–20 % of the decoding CPU time of a synthetic survey, see
+    /// docs/benchmarks/las.md). Coordinates, return numbers and the scanner channel are always
+    /// decoded (they share one layer); RGB is decoded whenever the format has it. Skipped columns of the returned blocks hold unspecified values:
     /// only opt in when those columns are not read. Other files decode everything. Takes effect
     /// for blocks read after the call.
     pub fn skip_fields(&mut self, skip: SkipFields) {
+        self.skip.0 = skip;
+        self.set_selection();
+    }
+
+    /// Like [`skip_fields`](Self::skip_fields), for the flags, intensity and classification
+    /// layers (a tiler that writes no intensity skips it; every reader of the classes keeps
+    /// them). Both settings apply together.
+    pub fn skip_attributes(&mut self, skip: SkipAttributes) {
+        self.skip.1 = skip;
+        self.set_selection();
+    }
+
+    /// Passes the skipped layers to the LAZ chunk decoders.
+    fn set_selection(&self) {
         if let Source::Chunks(pipeline) = &self.source {
             use laz::DecompressionSelection as D;
+            let (f, a) = self.skip;
             let mut bits = D::ALL;
             for (on, bit) in [
-                (skip.gps_time, D::GPS_TIME),
-                (skip.scan_angle, D::SCAN_ANGLE),
-                (skip.user_data, D::USER_DATA),
-                (skip.point_source_id, D::POINT_SOURCE_ID),
-                (skip.nir, D::NIR),
-                (skip.wave_packets, D::WAVEPACKET),
-                (skip.extra_bytes, D::ALL_EXTRA_BYTES),
+                (a.flags, D::FLAGS),
+                (a.intensity, D::INTENSITY),
+                (a.classification, D::CLASSIFICATION),
+                (f.gps_time, D::GPS_TIME),
+                (f.scan_angle, D::SCAN_ANGLE),
+                (f.user_data, D::USER_DATA),
+                (f.point_source_id, D::POINT_SOURCE_ID),
+                (f.nir, D::NIR),
+                (f.wave_packets, D::WAVEPACKET),
+                (f.extra_bytes, D::ALL_EXTRA_BYTES),
             ] {
                 if on {
                     bits &= !bit;

@@ -7,6 +7,8 @@
 //!   [`read_geotiff_f64`], [`read_geotiff_bands`], [`read_geotiff_overview`] and
 //!   [`read_geotiff_info`]: strips or tiles, none / Deflate / LZW / PackBits, predictors 1–3,
 //!   8–64-bit samples, BigTIFF, GeoKeys → [`CrsInfo`](zwilling_core::CrsInfo).
+//! - [`read_geotiff_window`] / [`read_geotiff_window_f32`]: a rectangle of cells, reading only the
+//!   tiles or strips that intersect it (memory grows with the window, not the file).
 //! - [`read_ascii_grid`] / [`write_ascii_grid`]: ESRI ASCII grids.
 
 mod ascii_grid;
@@ -17,6 +19,7 @@ mod overview;
 mod read;
 mod sample;
 mod tiff_ifd;
+mod window;
 
 use std::fs::File;
 use std::path::Path;
@@ -33,6 +36,7 @@ pub use read::{
     GeoTiffInfo, RasterData,
 };
 pub use sample::{Sample, SampleType};
+pub use window::{read_geotiff_window, read_geotiff_window_f32};
 
 /// True when the path's extension is `tif` or `tiff` (any case).
 pub fn is_geotiff(path: &Path) -> bool {

@@ -261,11 +261,11 @@ fn read_level(path: &Path, level: usize) -> Result<Vec<RasterData>> {
 }
 
 /// The layout of one image directory.
-struct ImageDir {
-    width: usize,
-    height: usize,
-    spp: usize,
-    sample_type: SampleType,
+pub(super) struct ImageDir {
+    pub(super) width: usize,
+    pub(super) height: usize,
+    pub(super) spp: usize,
+    pub(super) sample_type: SampleType,
     compression: u16,
     predictor: u16,
     planar: bool,
@@ -289,7 +289,7 @@ fn first_uint(tf: &TiffFile, e: &[Entry], t: u16, default: Option<u64>) -> Resul
 }
 
 impl ImageDir {
-    fn parse(tf: &TiffFile, e: &[Entry]) -> Result<ImageDir> {
+    pub(super) fn parse(tf: &TiffFile, e: &[Entry]) -> Result<ImageDir> {
         let width = first_uint(tf, e, tag::IMAGE_WIDTH, None)? as usize;
         let height = first_uint(tf, e, tag::IMAGE_LENGTH, None)? as usize;
         let spp = first_uint(tf, e, tag::SAMPLES_PER_PIXEL, Some(1))? as usize;
@@ -384,17 +384,17 @@ fn overview_dirs(tf: &TiffFile, ifds: &[(u64, Vec<Entry>)]) -> Result<Vec<ImageD
 }
 
 /// Georeferencing of the main image.
-struct Georef {
-    transform: GeoTransform,
+pub(super) struct Georef {
+    pub(super) transform: GeoTransform,
     georeferenced: bool,
-    crs: CrsInfo,
+    pub(super) crs: CrsInfo,
     model_type: Option<u16>,
-    nodata: Option<f64>,
+    pub(super) nodata: Option<f64>,
     metadata: Vec<(String, String)>,
 }
 
 impl Georef {
-    fn parse(tf: &TiffFile, e: &[Entry]) -> Result<Georef> {
+    pub(super) fn parse(tf: &TiffFile, e: &[Entry]) -> Result<Georef> {
         let keys = match find(e, tag::GEO_KEY_DIRECTORY) {
             Some(x) => decode_geokeys(&tf.uints(x)?).map_err(|m| tf.bad(m))?,
             None => Default::default(),
@@ -455,25 +455,46 @@ fn parse_gdal_metadata(xml: &str) -> Vec<(String, String)> {
 
 /// Decodes every block of a directory into one vector per band.
 fn decode_image<T: Sample>(tf: &TiffFile, d: &ImageDir, nodata: Option<f64>) -> Result<Vec<Vec<T>>> {
+    decode_region(tf, d, nodata, [0, 0, d.width, d.height])
+}
+
+/// Decodes the cells `[col0, row0, cols, rows]` (inside the image) into one row-major vector of
+/// `cols × rows` per band, reading and decompressing only the blocks (tiles or strips) that
+/// intersect them.
+pub(super) fn decode_region<T: Sample>(
+    tf: &TiffFile,
+    d: &ImageDir,
+    nodata: Option<f64>,
+    [col0, row0, cols, rows]: [usize; 4],
+) -> Result<Vec<Vec<T>>> {
     let fill = T::from_f64(nodata.unwrap_or(0.0));
-    let (across, down) = (d.blocks_across(), d.blocks_down());
-    let per_plane = across * down;
+    let across = d.blocks_across();
+    let per_plane = across * d.blocks_down();
     let planes = if d.planar { d.spp } else { 1 };
     let chunk_spp = if d.planar { 1 } else { d.spp };
-    let mut bands: Vec<Vec<T>> = vec![vec![fill; d.width * d.height]; d.spp];
-    let total = per_plane * planes;
+    let mut bands: Vec<Vec<T>> = vec![vec![fill; cols * rows]; d.spp];
+    if cols == 0 || rows == 0 {
+        return Ok(bands);
+    }
+    // The blocks that intersect the region, in file order within each plane.
+    let (bx0, bx1) = (col0 / d.block_w, (col0 + cols - 1) / d.block_w);
+    let (by0, by1) = (row0 / d.block_h, (row0 + rows - 1) / d.block_h);
+    let blocks: Vec<usize> = (0..planes)
+        .flat_map(|p| (by0..=by1).flat_map(move |by| (bx0..=bx1).map(move |bx| p * per_plane + by * across + bx)))
+        .collect();
     let mut start = 0;
-    while start < total {
+    while start < blocks.len() {
         // Batch by compressed size (~64 MiB) to bound memory while decoding in parallel.
         let mut end = start;
         let mut bytes = 0u64;
-        while end < total && (end == start || bytes < 64 << 20) {
-            bytes += d.counts[end];
+        while end < blocks.len() && (end == start || bytes < 64 << 20) {
+            bytes += d.counts[blocks[end]];
             end += 1;
         }
-        let raw: Vec<(usize, Vec<u8>)> = (start..end)
-            .filter(|&i| d.offsets[i] != 0 && d.counts[i] != 0)
-            .map(|i| Ok((i, tf.read_at(d.offsets[i], d.counts[i])?)))
+        let raw: Vec<(usize, Vec<u8>)> = blocks[start..end]
+            .iter()
+            .filter(|&&i| d.offsets[i] != 0 && d.counts[i] != 0)
+            .map(|&i| Ok((i, tf.read_at(d.offsets[i], d.counts[i])?)))
             .collect::<Result<_>>()?;
         let decoded: Vec<(usize, Vec<T>)> = raw
             .into_par_iter()
@@ -489,13 +510,15 @@ fn decode_image<T: Sample>(tf: &TiffFile, d: &ImageDir, nodata: Option<f64>) -> 
             .collect::<Result<_>>()?;
         for (i, v) in decoded {
             let (plane, b) = (i / per_plane, i % per_plane);
-            let (bx, by) = (b % across, b / across);
-            let (x0, y0) = (bx * d.block_w, by * d.block_h);
-            let cw = d.block_w.min(d.width - x0);
-            let rows = d.block_h.min(d.height - y0);
-            for r in 0..rows {
-                let src = &v[r * d.block_w * chunk_spp..(r * d.block_w + cw) * chunk_spp];
-                let dst0 = (y0 + r) * d.width + x0;
+            let (x0, y0) = ((b % across) * d.block_w, (b / across) * d.block_h);
+            // The part of the block inside both the image and the region, in image coordinates.
+            let (c0, c1) = (x0.max(col0), (x0 + d.block_w).min(d.width).min(col0 + cols));
+            let (r0, r1) = (y0.max(row0), (y0 + d.block_h).min(d.height).min(row0 + rows));
+            let cw = c1 - c0;
+            for r in r0..r1 {
+                let s0 = ((r - y0) * d.block_w + (c0 - x0)) * chunk_spp;
+                let src = &v[s0..s0 + cw * chunk_spp];
+                let dst0 = (r - row0) * cols + (c0 - col0);
                 if chunk_spp == 1 {
                     bands[plane][dst0..dst0 + cw].copy_from_slice(src);
                 } else {

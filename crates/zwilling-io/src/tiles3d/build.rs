@@ -13,8 +13,8 @@ use zwilling_tiles::tileset::{TileNode, Tileset};
 use zwilling_tiles::LocalFrame;
 
 use super::bins::{read_segments, BinPoint, BinWriter, Segment, HAS_RGB, RECORD};
-use super::{write_atomic, TilesOptions, TilesReport, ToEcef, COUNT_LEVEL};
-use crate::las::{LasInfo, LasReader};
+use super::{write_atomic, Attributes, TilesOptions, TilesReport, ToEcef, COUNT_LEVEL};
+use crate::las::{LasInfo, LasReader, SkipAttributes, SkipFields};
 
 const BLOCK: usize = 1 << 20;
 
@@ -198,6 +198,7 @@ const PIECE: usize = 1 << 14;
 /// the bins' buffers (in input order) is serial.
 fn stream_to_bins(
     infos: &[LasInfo],
+    attributes: Attributes,
     to_ecef: &ToEcef<'_>,
     frame: &LocalFrame,
     cube: &Cube,
@@ -213,8 +214,12 @@ fn stream_to_bins(
     for (si, info) in infos.iter().enumerate() {
         let source = u16::try_from(si).map_err(|_| Error::invalid("at most 65536 input files per tileset"))?;
         let mut r = LasReader::open(&info.path)?;
-        // Tiles carry position, colour, intensity and class only.
-        r.skip_fields(crate::las::SkipFields::all_but_geometry_and_appearance());
+        // Tiles carry position, colour, intensity and class only, and intensity only when asked
+        // for; the class colours points without RGB.
+        let keep_intensity = attributes.intensity;
+        let keep_class = attributes.classification || !(attributes.rgb && r.info().layout.rgb);
+        r.skip_fields(SkipFields::all_but_geometry_and_appearance());
+        r.skip_attributes(SkipAttributes { flags: true, intensity: !keep_intensity, classification: !keep_class });
         while r.read_block_into(&mut block, BLOCK)? {
             to_ecef(&block, &mut ecef).map_err(|e| e.in_file(&info.path))?;
             let n = block.len();
@@ -233,8 +238,8 @@ fn stream_to_bins(
                         let bp = BinPoint {
                             rel: [(p[0] - min[0]) as f32, (p[1] - min[1]) as f32, (p[2] - min[2]) as f32],
                             rgb: if has_rgb { blk.rgb[i] } else { [0; 3] },
-                            intensity: blk.intensity[i],
-                            class: blk.classification[i],
+                            intensity: if keep_intensity { blk.intensity[i] } else { 0 },
+                            class: if keep_class { blk.classification[i] } else { 0 },
                             flags: if has_rgb { HAS_RGB } else { 0 },
                             source,
                         };
@@ -298,6 +303,39 @@ fn parse_plan(path: &Path, text: &str) -> Result<Binned> {
     let rgb16: Result<Vec<bool>> =
         v["rgb16"].as_array().ok_or_else(bad)?.iter().map(|b| b.as_bool().ok_or_else(bad)).collect();
     Ok(Binned { bins, rgb16: rgb16? })
+}
+
+/// Points of all chunks built at the same time: with 2 M-point chunks (≈ 75 bytes per point
+/// while building) three workers' chunks fit, so peak memory does not grow with the number of
+/// threads. Machines with few cores never reach it.
+const CHUNK_BUDGET_POINTS: u64 = 6_000_000;
+
+/// Splits the chunks (in key order) into consecutive windows built one after the other, each
+/// window in parallel. One window holds every chunk when `threads` chunks of `chunk_points`
+/// fit in [`CHUNK_BUDGET_POINTS`]; otherwise each window holds at most that many points (at least
+/// one chunk). Which chunks share a window never changes the output, only the peak memory.
+fn chunk_windows(
+    chunks: &[(NodeKey, (Vec<NodeKey>, u64))],
+    threads: usize,
+    chunk_points: u64,
+) -> Vec<std::ops::Range<usize>> {
+    let budget = match (threads as u64).saturating_mul(chunk_points) <= CHUNK_BUDGET_POINTS {
+        true => u64::MAX,
+        false => CHUNK_BUDGET_POINTS.max(chunk_points),
+    };
+    let mut windows = vec![];
+    let (mut start, mut sum) = (0, 0u64);
+    for (i, (_, (_, count))) in chunks.iter().enumerate() {
+        if i > start && sum.saturating_add(*count) > budget {
+            windows.push(start..i);
+            (start, sum) = (i, 0);
+        }
+        sum += count;
+    }
+    if start < chunks.len() {
+        windows.push(start..chunks.len());
+    }
+    windows
 }
 
 /// The shallowest level (≤ `cap`) whose nodes all hold at most `chunk_points` points.
@@ -368,7 +406,7 @@ pub fn write_point_tileset_from(
     let binned = match std::fs::read_to_string(&plan_file) {
         Ok(text) if resumable => parse_plan(&plan_file, &text)?,
         _ => {
-            let b = stream_to_bins(inputs, to_ecef, &frame, &cube, &bins_dir, progress)?;
+            let b = stream_to_bins(inputs, opts.attributes, to_ecef, &frame, &cube, &bins_dir, progress)?;
             write_atomic(&plan_file, plan_json(&b).as_bytes())?;
             b
         }
@@ -390,60 +428,58 @@ pub fn write_point_tileset_from(
     let single = chunks.len() == 1 && chunk_level == 0;
 
     tracing::debug!("streaming pass done after {:.2} s", t0.elapsed().as_secs_f64());
-    // Chunks in parallel.
-    let built: Vec<Result<bool>> = chunks
-        .par_iter()
-        .map(|(ck, (bin_keys, count))| -> Result<bool> {
-            let marker = done_dir.join(format!("{}.json", ck.name()));
-            if marker.exists() {
-                progress(*count);
-                return Ok(false);
-            }
-            let mut recs = Vec::with_capacity(*count as usize);
-            let mut pts: Vec<[f64; 3]> = Vec::with_capacity(*count as usize);
-            for bk in bin_keys {
-                let part = read_segments(&bins_dir, &binned.bins[bk].1)?;
-                let (bmin, _) = bk.bounds(&cube);
-                pts.extend(
-                    part.iter()
-                        .map(|r| [bmin[0] + r.rel[0] as f64, bmin[1] + r.rel[1] as f64, bmin[2] + r.rel[2] as f64]),
-                );
-                recs.extend(part);
-            }
-            let idx: Vec<u32> = (0..pts.len() as u32).collect();
-            let (ups, rest) = if single { (vec![], idx) } else { select_upper(&pts, &cube, *ck, idx, &params) };
-            // The chunk's selections for the upper levels, in one file: per level 0..chunk_level a
-            // u64 record count, then the records (positions relative to the chunk corner).
-            if !ups.is_empty() {
-                let (cmin, _) = ck.bounds(&cube);
-                let mut bytes = vec![];
-                for level in 0..chunk_level {
-                    let sel: &[u32] =
-                        ups.iter().find(|(k, _)| k.level == level).map(|(_, v)| v.as_slice()).unwrap_or(&[]);
-                    bytes.extend_from_slice(&(sel.len() as u64).to_le_bytes());
-                    for &i in sel {
-                        let p = pts[i as usize];
-                        let rel = [(p[0] - cmin[0]) as f32, (p[1] - cmin[1]) as f32, (p[2] - cmin[2]) as f32];
-                        BinPoint { rel, ..recs[i as usize] }.encode(&mut bytes);
-                    }
-                }
-                write_atomic(&upper_dir.join(format!("{}.bin", ck.name())), &bytes)?;
-            }
-            let nodes = build_subtree(&pts, &cube, *ck, rest, &params);
-            let mut metas = Vec::with_capacity(nodes.len());
-            for (k, sel) in nodes {
-                let p: Vec<[f64; 3]> = sel.iter().map(|&i| pts[i as usize]).collect();
-                let a: Vec<BinPoint> = sel.iter().map(|&i| recs[i as usize]).collect();
-                metas.push((k, write_node(&tiles_dir, k, &p, &a, rgb16, opts)?));
-            }
-            write_atomic(&marker, node_meta_json(&metas).as_bytes())?;
+    // Chunks in parallel, as many at a time as the memory budget allows.
+    let build_chunk = |(ck, (bin_keys, count)): &(NodeKey, (Vec<NodeKey>, u64))| -> Result<bool> {
+        let marker = done_dir.join(format!("{}.json", ck.name()));
+        if marker.exists() {
             progress(*count);
-            Ok(true)
-        })
-        .collect();
+            return Ok(false);
+        }
+        let mut recs = Vec::with_capacity(*count as usize);
+        let mut pts: Vec<[f64; 3]> = Vec::with_capacity(*count as usize);
+        for bk in bin_keys {
+            let part = read_segments(&bins_dir, &binned.bins[bk].1)?;
+            let (bmin, _) = bk.bounds(&cube);
+            pts.extend(
+                part.iter().map(|r| [bmin[0] + r.rel[0] as f64, bmin[1] + r.rel[1] as f64, bmin[2] + r.rel[2] as f64]),
+            );
+            recs.extend(part);
+        }
+        let idx: Vec<u32> = (0..pts.len() as u32).collect();
+        let (ups, rest) = if single { (vec![], idx) } else { select_upper(&pts, &cube, *ck, idx, &params) };
+        // The chunk's selections for the upper levels, in one file: per level 0..chunk_level a
+        // u64 record count, then the records (positions relative to the chunk corner).
+        if !ups.is_empty() {
+            let (cmin, _) = ck.bounds(&cube);
+            let mut bytes = vec![];
+            for level in 0..chunk_level {
+                let sel: &[u32] = ups.iter().find(|(k, _)| k.level == level).map(|(_, v)| v.as_slice()).unwrap_or(&[]);
+                bytes.extend_from_slice(&(sel.len() as u64).to_le_bytes());
+                for &i in sel {
+                    let p = pts[i as usize];
+                    let rel = [(p[0] - cmin[0]) as f32, (p[1] - cmin[1]) as f32, (p[2] - cmin[2]) as f32];
+                    BinPoint { rel, ..recs[i as usize] }.encode(&mut bytes);
+                }
+            }
+            write_atomic(&upper_dir.join(format!("{}.bin", ck.name())), &bytes)?;
+        }
+        let nodes = build_subtree(&pts, &cube, *ck, rest, &params);
+        let mut metas = Vec::with_capacity(nodes.len());
+        for (k, sel) in nodes {
+            let p: Vec<[f64; 3]> = sel.iter().map(|&i| pts[i as usize]).collect();
+            let a: Vec<BinPoint> = sel.iter().map(|&i| recs[i as usize]).collect();
+            metas.push((k, write_node(&tiles_dir, k, &p, &a, rgb16, opts)?));
+        }
+        write_atomic(&marker, node_meta_json(&metas).as_bytes())?;
+        progress(*count);
+        Ok(true)
+    };
     let mut chunks_built = 0;
-    for b in built {
-        chunks_built += b? as usize;
+    for window in chunk_windows(&chunks, rayon::current_num_threads(), opts.chunk_points) {
+        let built: Vec<Result<bool>> = chunks[window].par_iter().map(build_chunk).collect();
+        for b in built {
+            chunks_built += b? as usize;
+        }
     }
 
     tracing::debug!("{} chunks built after {:.2} s", chunks.len(), t0.elapsed().as_secs_f64());
@@ -552,4 +588,29 @@ fn tree(
     let mut node = TileNode { min, max, geometric_error: ge, content, children };
     node.enclose_children();
     node
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn chunks(counts: &[u64]) -> Vec<(NodeKey, (Vec<NodeKey>, u64))> {
+        counts.iter().enumerate().map(|(i, &c)| (NodeKey { level: 3, x: i as u32, y: 0, z: 0 }, (vec![], c))).collect()
+    }
+
+    /// Few threads: one window (all chunks in parallel, as before); many threads: consecutive
+    /// windows of at most the budget (a bigger chunk alone), covering every chunk once, in order.
+    #[test]
+    fn chunk_windows_bound_the_points_built_at_once() {
+        let c = chunks(&[2_000_000, 1_500_000, 2_000_000, 500_000, 2_000_000, 7_000_000, 100]);
+        let one = chunk_windows(&c, 2, 2_000_000);
+        assert!(one.len() == 1 && one[0] == (0..7));
+        let w = chunk_windows(&c, 16, 2_000_000);
+        assert_eq!(w, vec![0..4, 4..5, 5..6, 6..7]);
+        for r in &w {
+            let sum: u64 = c[r.clone()].iter().map(|(_, (_, n))| n).sum();
+            assert!(sum <= CHUNK_BUDGET_POINTS || r.len() == 1);
+        }
+        assert!(chunk_windows(&[], 16, 2_000_000).is_empty());
+    }
 }
