@@ -140,8 +140,9 @@ res = 0.5
 products = ["dtm", "dsm"]
 TOML
   # road, then a short simulation on the 2 m rain DTM (made by the grid task with the other
-  # rasters; the simulation is one array task over the whole DTM, docs/cluster.md)
-  [ "${2:-}" != full ] || printf '[road]\n[rain]\nres = 2\nargs = ["--minutes", "10"]\n'
+  # rasters), decomposed into 4 catchment groups: partition (1 task), the groups (one array of 4
+  # tasks), merge (1 task) — docs/cluster.md, "The 2D rain simulation on a cluster"
+  [ "${2:-}" != full ] || printf '[road]\n[rain]\nres = 2\ngroups = 4\nargs = ["--minutes", "10"]\n'
 }
 pipeline "$W/local" full > "$W/local.toml"
 pipeline "$W/slurm" full > "$W/slurm.toml"
@@ -173,11 +174,12 @@ compare() { # $1 = output folder
   echo "$1: 6 products byte-identical to the local run"
 }
 compare "$W/slurm"
-for f in rasters/dtm_rain_2m.tif rain/max_depth.tif rain/max_velocity.tif rain/time_of_max.tif rain/mass_balance.json; do
+for f in rasters/dtm_rain_2m.tif rain/partition/groups.tif rain/max_depth.tif rain/max_velocity.tif \
+  rain/time_of_max.tif rain/flow_dir.tif rain/mass_balance.json; do
   [ -f "$W/slurm/$f" ] || fail "$W/slurm/$f is missing"
   cmp "$W/local/$f" "$W/slurm/$f" || fail "$W/slurm/$f differs from the local run"
 done
-echo "$W/slurm: rain DTM (a product of the grid task) and the simulation's rasters and mass balance byte-identical to the local run"
+echo "$W/slurm: rain DTM (a product of the grid task), catchment groups and the merged simulation rasters and mass balance byte-identical to the local run"
 
 step "tiled hydrology vs single-machine rain fill / rain flow"
 "$ZWILLING" -q rain fill --dem "$W/local/rasters/dtm.tif" -o "$W/ref-filled.tif"

@@ -3,18 +3,26 @@
 //! Several products (each at its own cell size, `--product dtm,dsm,intensity,dtm@2`) come from one
 //! read of the inputs: every block feeds per-cell accumulators for DSM/intensity/RGB/density and
 //! per-cell ground centroids for the DTM (one accumulator per statistic and cell size, shared by
-//! the products that need it, fed in parallel), so memory is bounded by the output grids, not by
-//! the number of points. Each product is written atomically (temporary file + rename) to its own
-//! `-o` file. See docs/grid.md.
+//! the products that need it, fed in parallel). The accumulators are sparse blocks allocated where
+//! points fall, at most `--memory` MB of them in memory; the least recently touched blocks are
+//! spilled to a temporary file beside the first output and merged back when the products are
+//! written, tile by tile (the DTM as a TIN per tile with a margin). So memory depends neither on
+//! the bounding box nor on the number of points. Each product is written atomically (temporary
+//! file + rename) to its own `-o` file. See docs/grid.md.
 
 use clap::{Args, ValueEnum};
 use rayon::prelude::*;
-use std::path::PathBuf;
-use zwilling_cloud::grid::cells::{ndsm, CellStats, Statistic};
-use zwilling_cloud::grid::tin::{tin_dtm, GroundCentroids, TinParams};
-use zwilling_core::{class, Bounds2, CrsInfo, Error, Grid, PointBlock, Result};
+use std::fs::File;
+use std::io::{Read, Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use zwilling_cloud::grid::blocks::SpillStore;
+use zwilling_cloud::grid::cells::{CellStats, Statistic};
+use zwilling_cloud::grid::tiled_dtm::{dtm_window, GroundCells};
+use zwilling_cloud::grid::tin::TinParams;
+use zwilling_core::{Bounds2, CrsInfo, Error, Grid, PointBlock, Result};
 use zwilling_io::las::{expand_inputs, LasReader, DEFAULT_BLOCK};
-use zwilling_io::raster::{write_cog, write_cog_bands, CogOptions};
+use zwilling_io::raster::{write_cog_streamed, CogOptions, StreamedRaster};
 
 /// The raster products.
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -112,32 +120,45 @@ pub struct GridArgs {
     /// Output Cloud-Optimised GeoTIFF, one per product (repeat `-o` for several products).
     #[arg(short, long, required = true)]
     pub output: Vec<PathBuf>,
+    /// Memory for the per-cell accumulators in MB; beyond it the least recently used blocks of
+    /// cells are spilled to a temporary file beside the output (results do not change).
+    #[arg(long, default_value_t = 256, value_name = "MB")]
+    pub memory: usize,
 }
 
 /// A streaming accumulator fed with every block: cell statistics or ground centroids, on the grid
 /// of one cell size.
 enum Accumulator {
     Stats(CellStats),
-    Ground(GroundCentroids, f64),
+    Ground(GroundCells),
 }
 
 impl Accumulator {
-    fn add_block(&mut self, b: &PointBlock) {
+    fn add_block(&mut self, b: &PointBlock) -> Result<()> {
         match self {
             Accumulator::Stats(s) => s.add_block(b),
-            Accumulator::Ground(c, res) => {
-                for i in 0..b.len() {
-                    if b.classification[i] == class::GROUND {
-                        c.add(b.x[i], b.y[i], b.z[i], *res);
-                    }
-                }
-            }
+            Accumulator::Ground(c) => c.add_block(b),
+        }
+    }
+
+    fn usage(&self) -> (usize, u64) {
+        match self {
+            Accumulator::Stats(s) => s.usage(),
+            Accumulator::Ground(c) => c.usage(),
         }
     }
 }
 
 /// Key of an accumulator: the statistic (None = ground centroids) and the index of its cell size.
 type AccKey = (Option<Statistic>, usize);
+
+/// Resident bytes of one block of an accumulator.
+fn block_bytes(key: &AccKey) -> usize {
+    match key.0 {
+        Some(st) => CellStats::block_bytes(st),
+        None => GroundCells::block_bytes(),
+    }
+}
 
 pub fn run(a: GridArgs) -> Result<()> {
     if !(a.res > 0.0) || !(a.max_edge > 0.0) {
@@ -176,9 +197,9 @@ pub fn run(a: GridArgs) -> Result<()> {
     if extent.is_empty() {
         return Err(Error::invalid("the inputs hold no points"));
     }
-    // One target grid per distinct cell size, in order of first use.
+    // One target grid (georeferencing only: no cells are allocated) per distinct cell size.
     let mut resolutions: Vec<f64> = vec![];
-    let mut targets: Vec<Grid<f32>> = vec![];
+    let mut targets: Vec<Grid<()>> = vec![];
     let res_index: Vec<usize> = a
         .products
         .iter()
@@ -187,10 +208,8 @@ pub fn run(a: GridArgs) -> Result<()> {
             if let Some(k) = resolutions.iter().position(|r| *r == res) {
                 return Ok(k);
             }
-            let mut target = Grid::covering(&extent, res, f32::NAN)?;
-            target.crs = crs.clone();
-            let cells = target.width as u64 * target.height as u64;
-            if cells > 2_000_000_000 {
+            let target = Grid::covering(&extent, res, ())?;
+            if target.width.max(target.height) > 1 << 24 {
                 return Err(Error::invalid(format!(
                     "a {} × {} grid at {res} m is too large; choose a coarser --res",
                     target.width, target.height
@@ -202,10 +221,8 @@ pub fn run(a: GridArgs) -> Result<()> {
         })
         .collect::<Result<_>>()?;
     // The accumulators the products need (shared: dsm and ndsm use one MaxZ, dtm and ndsm one set
-    // of centroids), and how many products use each, so each is freed after its last product.
+    // of centroids).
     let mut keys: Vec<AccKey> = vec![];
-    let mut accs: Vec<Accumulator> = vec![];
-    let mut uses: Vec<usize> = vec![];
     for (spec, &ri) in a.products.iter().zip(&res_index) {
         let mut need = vec![];
         if let Some(st) = spec.product.statistic() {
@@ -215,114 +232,164 @@ pub fn run(a: GridArgs) -> Result<()> {
             need.push((None, ri));
         }
         for key in need {
-            match keys.iter().position(|k| *k == key) {
-                Some(k) => uses[k] += 1,
-                None => {
-                    keys.push(key);
-                    accs.push(match key.0 {
-                        Some(st) => Accumulator::Stats(CellStats::new(st, &targets[ri])),
-                        None => Accumulator::Ground(GroundCentroids::default(), resolutions[ri]),
-                    });
-                    uses.push(1);
-                }
+            if !keys.contains(&key) {
+                keys.push(key);
             }
         }
     }
+    // Every accumulator holds the same number of blocks: they are touched in the same pattern.
+    let per_block: usize = keys.iter().map(block_bytes).sum();
+    let max_resident = (a.memory.saturating_mul(1 << 20) / per_block.max(1)).max(1);
+    let spill_dir = a.output[0].parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let mut accs: Vec<Accumulator> = keys
+        .iter()
+        .map(|&(st, ri)| {
+            let store = Box::new(FileSpill::new(spill_dir.to_path_buf()));
+            match st {
+                Some(st) => Accumulator::Stats(CellStats::with_budget(st, &targets[ri], max_resident, store)),
+                None => Accumulator::Ground(GroundCells::with_budget(&targets[ri], max_resident, store)),
+            }
+        })
+        .collect();
     let mut has_rgb = false;
+    let mut ground_points = 0u64;
     let bar = crate::progress::bar(total, "grid");
     for p in &inputs {
         let mut r = LasReader::open(p)?;
         has_rgb |= r.info().layout.rgb;
         while let Some(b) = r.read_block(DEFAULT_BLOCK)? {
             // Each accumulator sees every block in file order: the same result at any thread count.
-            accs.par_iter_mut().for_each(|acc| acc.add_block(&b));
+            accs.par_iter_mut().map(|acc| acc.add_block(&b)).collect::<Result<Vec<()>>>()?;
+            ground_points += b.classification.iter().filter(|&&c| c == zwilling_core::class::GROUND).count() as u64;
             bar.inc(b.len() as u64);
         }
     }
     bar.finish_and_clear();
+    for (key, acc) in keys.iter().zip(&accs) {
+        let (resident, spilled) = acc.usage();
+        tracing::info!("grid accumulator {key:?}: {resident} blocks in memory, {spilled} bytes spilled");
+    }
     if a.products.iter().any(|s| s.product == Product::Rgb) && !has_rgb {
         return Err(Error::invalid("--product rgb: the inputs have no RGB (point formats 2, 3, 5, 7, 8, 10)"));
     }
-    let mut accs: Vec<Option<Accumulator>> = accs.into_iter().map(Some).collect();
-    // DTMs by cell size, kept while a later product (ndsm, or a second output) still needs them.
-    let mut dtms: Vec<Option<Grid<f32>>> = vec![None; resolutions.len()];
-    let mut dtm_uses: Vec<usize> = vec![0; resolutions.len()];
-    for (spec, &ri) in a.products.iter().zip(&res_index) {
-        if spec.product.needs_ground() {
-            dtm_uses[ri] += 1;
-        }
+    if a.products.iter().any(|s| s.product.needs_ground()) && ground_points < 3 {
+        return Err(Error::invalid(
+            "the inputs hold fewer than 3 ground points (class 2): classify them first with `zwilling ground`",
+        ));
     }
+    let params = TinParams { max_edge: a.max_edge };
     for ((spec, &ri), output) in a.products.iter().zip(&res_index).zip(&a.output) {
-        let dtm = if spec.product.needs_ground() {
-            if dtms[ri].is_none() {
-                let k = keys.iter().position(|k| *k == (None, ri)).expect("ground accumulator planned");
-                let Some(Accumulator::Ground(centroids, _)) = &accs[k] else { unreachable!("ground accumulator") };
-                if centroids.len() < 3 {
-                    return Err(Error::invalid(
-                        "the inputs hold fewer than 3 ground points (class 2): classify them first with `zwilling ground`",
-                    ));
-                }
-                let mut dtm = targets[ri].clone();
-                tin_dtm(&centroids.centroids(), &mut dtm, &TinParams { max_edge: a.max_edge });
-                dtm.nodata = Some(f64::NAN);
-                dtms[ri] = Some(dtm);
-            }
-            dtm_uses[ri] -= 1;
-            if dtm_uses[ri] == 0 {
-                dtms[ri].take()
-            } else {
-                dtms[ri].clone()
-            }
-        } else {
-            None
+        let find = |key: AccKey| keys.iter().position(|k| *k == key).map(|k| &accs[k]);
+        let stats = match spec.product.statistic().and_then(|st| find((Some(st), ri))) {
+            Some(Accumulator::Stats(s)) => Some(s),
+            _ => None,
         };
-        let stats = spec.product.statistic().map(|st| keys.iter().position(|k| *k == (Some(st), ri)).unwrap());
-        write_product(spec.product, output, &targets[ri].crs, stats.and_then(|k| accs[k].as_ref()), dtm)?;
-        // Free the accumulators this was the last product of.
-        for key in
-            [spec.product.statistic().map(|st| (Some(st), ri)), spec.product.needs_ground().then_some((None, ri))]
-                .into_iter()
-                .flatten()
-        {
-            let k = keys.iter().position(|x| *x == key).expect("planned accumulator");
-            uses[k] -= 1;
-            if uses[k] == 0 {
-                accs[k] = None;
-            }
-        }
+        let ground = match spec.product.needs_ground().then(|| find((None, ri))).flatten() {
+            Some(Accumulator::Ground(g)) => Some(g),
+            _ => None,
+        };
+        write_product(spec.product, output, &targets[ri], &crs, stats, ground, &params)?;
     }
     Ok(())
 }
 
-/// Makes one product from its accumulator and/or DTM and writes it as a COG.
+/// Makes one product tile by tile from its accumulator and/or ground centroids and writes it as a COG.
 fn write_product(
     product: Product,
-    output: &std::path::Path,
+    output: &Path,
+    target: &Grid<()>,
     crs: &CrsInfo,
-    stats: Option<&Accumulator>,
-    dtm: Option<Grid<f32>>,
+    stats: Option<&CellStats>,
+    ground: Option<&GroundCells>,
+    params: &TinParams,
 ) -> Result<()> {
     let opts = CogOptions { metadata: vec![("PRODUCT".into(), product.name().into())], ..CogOptions::default() };
-    let with_crs = |mut g: Grid<f32>| {
-        g.crs = crs.clone();
-        g
+    let ts = opts.tile_size;
+    let raster = |nodata, bands| StreamedRaster {
+        width: target.width,
+        height: target.height,
+        transform: target.transform,
+        crs,
+        nodata,
+        bands,
     };
-    let stats = match stats {
-        Some(Accumulator::Stats(s)) => Some(s),
-        _ => None,
-    };
-    match (product, stats, dtm) {
-        (Product::Dtm, _, Some(dtm)) => write_cog(output, &dtm, &opts),
-        (Product::Ndsm, Some(s), Some(dtm)) => write_cog(output, &with_crs(ndsm(&s.finish(), &dtm)), &opts),
-        (Product::Rgb, Some(s), _) => {
-            let bands = s.finish_rgb().map(|mut g| {
-                g.crs = crs.clone();
-                g
-            });
-            write_cog_bands(output, &bands, &opts)
+    let all_nan = |v: Vec<f32>| if v.iter().all(|z| z.is_nan()) { None } else { Some(v) };
+    match (product, stats, ground) {
+        (Product::Dtm, _, Some(g)) => {
+            let tile = |tc: usize, tr: usize| Ok(all_nan(dtm_window(g, tc * ts, tr * ts, ts, ts, params)?));
+            write_cog_streamed(output, &raster(Some(f64::NAN), 1), &opts, &tile)
         }
-        (_, Some(s), _) => write_cog(output, &with_crs(s.finish()), &opts),
+        (Product::Ndsm, Some(s), Some(g)) => {
+            let tile = |tc: usize, tr: usize| {
+                let dsm = s.window(tc * ts, tr * ts, ts, ts)?;
+                if dsm.iter().all(|z| z.is_nan()) {
+                    return Ok(None);
+                }
+                let dtm = dtm_window(g, tc * ts, tr * ts, ts, ts, params)?;
+                Ok(all_nan(dsm.iter().zip(&dtm).map(|(s, t)| s - t).collect()))
+            };
+            write_cog_streamed(output, &raster(Some(f64::NAN), 1), &opts, &tile)
+        }
+        (Product::Rgb, Some(s), _) => {
+            let tile = |tc: usize, tr: usize| {
+                let v = s.window_rgb(tc * ts, tr * ts, ts, ts)?;
+                Ok(v.iter().any(|&c| c != 0).then_some(v))
+            };
+            write_cog_streamed(output, &raster(Some(0.0), 3), &opts, &tile)
+        }
+        (Product::Density, Some(s), _) => {
+            let tile = |tc: usize, tr: usize| Ok(Some(s.window(tc * ts, tr * ts, ts, ts)?));
+            write_cog_streamed(output, &raster(None, 1), &opts, &tile)
+        }
+        (_, Some(s), _) => {
+            let tile = |tc: usize, tr: usize| Ok(all_nan(s.window(tc * ts, tr * ts, ts, ts)?));
+            write_cog_streamed(output, &raster(Some(f64::NAN), 1), &opts, &tile)
+        }
         _ => Err(Error::invalid("internal: product without data")),
+    }
+}
+
+/// A [`SpillStore`] in an unnamed temporary file in `dir`, created on the first spill. The file has
+/// no name, so the system removes it when the process ends, also when it is killed.
+struct FileSpill {
+    dir: PathBuf,
+    file: Mutex<Option<File>>,
+    parts: Vec<(u64, usize)>,
+    len: u64,
+}
+
+impl FileSpill {
+    fn new(dir: PathBuf) -> Self {
+        FileSpill { dir, file: Mutex::new(None), parts: vec![], len: 0 }
+    }
+}
+
+impl SpillStore for FileSpill {
+    fn put(&mut self, bytes: &[u8]) -> Result<u64> {
+        let path = self.dir.clone();
+        let slot = self.file.get_mut().map_err(|_| Error::invalid("spill file lock poisoned"))?;
+        if slot.is_none() {
+            *slot = Some(tempfile::tempfile_in(&path).map_err(|e| Error::io(&path, e))?);
+        }
+        let f = slot.as_mut().expect("opened above");
+        f.seek(SeekFrom::Start(self.len)).and_then(|_| f.write_all(bytes)).map_err(|e| Error::io(&path, e))?;
+        self.parts.push((self.len, bytes.len()));
+        self.len += bytes.len() as u64;
+        Ok(self.parts.len() as u64 - 1)
+    }
+
+    fn get(&self, id: u64) -> Result<Vec<u8>> {
+        let &(at, len) =
+            self.parts.get(id as usize).ok_or_else(|| Error::invalid(format!("spill part {id} missing")))?;
+        let mut guard = self.file.lock().map_err(|_| Error::invalid("spill file lock poisoned"))?;
+        let f = guard.as_mut().ok_or_else(|| Error::invalid("spill file not open"))?;
+        let mut buf = vec![0; len];
+        f.seek(SeekFrom::Start(at)).and_then(|_| f.read_exact(&mut buf)).map_err(|e| Error::io(&self.dir, e))?;
+        Ok(buf)
+    }
+
+    fn stored_bytes(&self) -> u64 {
+        self.len
     }
 }
 

@@ -28,6 +28,7 @@ keep_existing = false                   # true: trust the files' ground class
 [grid]                                  # rasters (COG) → out/rasters/*.tif
 res = 0.5                               # cell size in metres
 products = ["dtm", "dsm", "intensity", "rgb"]
+# memory = 256                          # MB of cell statistics held in memory; beyond it they spill to disk
 
 [cracks]                                # training-free crack detection → out/cracks/
 markings = true                         # road markings + wear from the intensity ortho → out/cracks/markings.geojson
@@ -40,6 +41,8 @@ section = 100                           # evaluation section length in metres
 [rain]                                  # heavy-rain simulation on the DTM → out/rain/
 rain = "90mm/1h"                        # block rain (NRW "extreme" scenario)
 # res = 2.0                             # grid a DTM of this cell size for the simulation (default: [grid] dtm)
+# groups = 1                            # >1: simulate K catchment groups apart (walls on divides) and merge;
+                                        # on Slurm one array task per group (docs/rain.md "Catchment groups")
 
 [tiles]                                 # 3D Tiles for CesiumJS → out/tiles/tileset.json
 max_points_per_tile = 100000

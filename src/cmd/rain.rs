@@ -11,6 +11,8 @@ use zwilling_rain::simulate::{Boundary, Edges, Infiltration, SimulationConfig};
 use zwilling_rain::storm::Hyetograph;
 use zwilling_rain::{accumulation, d8, fill, flowpaths, hazard, mfd, risk, simulate, sinks};
 
+mod groups;
+
 #[derive(Args, Debug)]
 pub struct RainArgs {
     #[command(subcommand)]
@@ -29,6 +31,10 @@ pub enum RainCommand {
     Simulate(SimulateArgs),
     /// Hazard classes and risk for buildings and roads from simulation results.
     Hazard(HazardArgs),
+    /// Split the DEM into catchment groups for a decomposed simulation (groups.tif + plan.json).
+    Partition(groups::PartitionArgs),
+    /// Merge the group results of `rain simulate --plan P --group I` into the products of `rain simulate`.
+    Merge(groups::MergeArgs),
 }
 
 #[derive(Args, Debug)]
@@ -115,6 +121,29 @@ pub struct SimulateArgs {
     /// Input DEM (GeoTIFF).
     #[arg(long)]
     pub dem: PathBuf,
+    #[command(flatten)]
+    pub sim: SimOptions,
+    #[command(flatten)]
+    pub products: ProductArgs,
+    /// Decompose into K catchment groups, each simulated alone with walls on its divides, and
+    /// merge (docs/rain.md "Catchment groups"); 1 = the whole grid in one run.
+    #[arg(long, value_name = "K", conflicts_with = "plan")]
+    pub groups: Option<usize>,
+    /// Run one group of a partition (`rain partition`): reads only the group's window of the DEM
+    /// and writes the group's results to the output folder, for `rain merge`.
+    #[arg(long, value_name = "PLAN_JSON", requires = "group")]
+    pub plan: Option<PathBuf>,
+    /// The group (0-based) of --plan to run.
+    #[arg(long, value_name = "I", requires = "plan")]
+    pub group: Option<usize>,
+    /// Output folder.
+    #[arg(short, long)]
+    pub output: PathBuf,
+}
+
+/// The simulation settings (shared by `simulate` and, accepted and unused, `merge`).
+#[derive(Args, Debug)]
+pub struct SimOptions {
     /// Block rain, e.g. 90mm/1h (NRW extreme), 45mm/90min.
     #[arg(long, default_value = "90mm/1h")]
     pub rain: String,
@@ -128,25 +157,6 @@ pub struct SimulateArgs {
     /// Simulated time in minutes (default: storm duration + 30 min).
     #[arg(long, value_name = "MIN")]
     pub minutes: Option<f64>,
-    /// Building footprints (GeoJSON or GeoPackage polygons): cells whose centre lies inside are
-    /// walls; their risk goes to the `buildings` layer of rain.gpkg.
-    #[arg(long)]
-    pub buildings: Option<PathBuf>,
-    /// Integer attribute of the buildings with the exposure class 1–4.
-    #[arg(long)]
-    pub exposure_field: Option<String>,
-    /// Hazard preset (built in: nrw-default, dwa-m119) or a TOML file.
-    #[arg(long, default_value = "nrw-default")]
-    pub preset: String,
-    /// Upstream area (m²) from which a flow path of the topographic analysis starts.
-    #[arg(long, default_value_t = 1000.0, value_name = "M2")]
-    pub flow_threshold: f64,
-    /// Sinks of the topographic analysis: keep cells deeper than this (m).
-    #[arg(long, default_value_t = 0.05, value_name = "M")]
-    pub sink_min_depth: f64,
-    /// Also write the vector layers as GeoJSON files beside rain.gpkg.
-    #[arg(long)]
-    pub geojson: bool,
     /// Manning's n (s/m^1/3) everywhere (roads 0.015–0.02, open land 0.05).
     #[arg(long, default_value_t = 0.05)]
     pub manning: f64,
@@ -174,9 +184,30 @@ pub struct SimulateArgs {
     /// Depth snapshots at these times (minutes), comma-separated.
     #[arg(long, value_delimiter = ',', value_name = "MIN")]
     pub snapshots: Vec<f64>,
-    /// Output folder.
-    #[arg(short, long)]
-    pub output: PathBuf,
+}
+
+/// Options of the products written after the simulation (shared by `simulate` and `merge`).
+#[derive(Args, Debug)]
+pub struct ProductArgs {
+    /// Building footprints (GeoJSON or GeoPackage polygons): cells whose centre lies inside are
+    /// walls; their risk goes to the `buildings` layer of rain.gpkg.
+    #[arg(long)]
+    pub buildings: Option<PathBuf>,
+    /// Integer attribute of the buildings with the exposure class 1–4.
+    #[arg(long)]
+    pub exposure_field: Option<String>,
+    /// Hazard preset (built in: nrw-default, dwa-m119) or a TOML file.
+    #[arg(long, default_value = "nrw-default")]
+    pub preset: String,
+    /// Upstream area (m²) from which a flow path of the topographic analysis starts.
+    #[arg(long, default_value_t = 1000.0, value_name = "M2")]
+    pub flow_threshold: f64,
+    /// Sinks of the topographic analysis: keep cells deeper than this (m).
+    #[arg(long, default_value_t = 0.05, value_name = "M")]
+    pub sink_min_depth: f64,
+    /// Also write the vector layers as GeoJSON files beside rain.gpkg.
+    #[arg(long)]
+    pub geojson: bool,
 }
 
 #[derive(Args, Debug)]
@@ -218,6 +249,8 @@ pub fn run(a: RainArgs) -> Result<()> {
         RainCommand::Flow(a) => run_flow(a),
         RainCommand::Simulate(a) => run_simulate(a),
         RainCommand::Hazard(a) => run_hazard(a),
+        RainCommand::Partition(a) => groups::run_partition(a),
+        RainCommand::Merge(a) => groups::run_merge(a),
     }
 }
 
@@ -387,8 +420,8 @@ fn building_mask(dem: &Grid<f32>, layer: &Layer) -> Vec<bool> {
     mask
 }
 
-fn run_simulate(a: SimulateArgs) -> Result<()> {
-    let dem = read_dem(&a.dem)?;
+/// The simulation settings of the command line (without building walls).
+fn sim_config(a: &SimOptions) -> Result<SimulationConfig> {
     let rain = match &a.euler2 {
         Some(t) => Hyetograph::euler_type2(&parse_table(t)?, a.storm_minutes, 5.0)?,
         None => Hyetograph::parse(&a.rain)?,
@@ -408,33 +441,74 @@ fn run_simulate(a: SimulateArgs) -> Result<()> {
         cfg.infiltration = Infiltration::Constant { rate: i / 1000.0 / 3600.0 };
     }
     cfg.snapshot_times = a.snapshots.iter().map(|m| m * 60.0).collect();
-    if !(a.flow_threshold > 0.0) {
-        return Err(Error::invalid(format!("--flow-threshold must be > 0 m², got {}", a.flow_threshold)));
+    Ok(cfg)
+}
+
+impl ProductArgs {
+    fn check(&self) -> Result<()> {
+        if !(self.flow_threshold > 0.0) {
+            return Err(Error::invalid(format!("--flow-threshold must be > 0 m², got {}", self.flow_threshold)));
+        }
+        Ok(())
     }
-    let preset = load_preset(&a.preset)?;
-    let buildings = match &a.buildings {
-        Some(p) => Some(read_vector(p)?),
-        None => None,
-    };
-    if let Some(b) = &buildings {
-        cfg.closed = Some(building_mask(&dem, b));
+
+    fn read_buildings(&self) -> Result<Option<Layer>> {
+        self.buildings.as_deref().map(read_vector).transpose()
     }
-    std::fs::create_dir_all(&a.output).map_err(|e| Error::io(&a.output, e))?;
-    // Topographic analysis first (NRW practice): sinks and flow paths of the DEM.
-    let filled = fill::fill_depressions(&dem)?;
-    let sink_layer = sinks::sinks_layer(&sinks::find_sinks(&dem, &filled, a.sink_min_depth), &dem.crs);
+}
+
+/// Topographic analysis (NRW practice): sink polygons and flow paths of the whole DEM.
+fn topographic_layers(dem: &Grid<f32>, p: &ProductArgs) -> Result<(Layer, Layer)> {
+    let filled = fill::fill_depressions(dem)?;
+    let sink_layer = sinks::sinks_layer(&sinks::find_sinks(dem, &filled, p.sink_min_depth), &dem.crs);
     let dir = d8::flow_directions_d8(&filled);
     drop(filled);
     let acc = accumulation::flow_accumulation_d8(&dir, None);
-    let path_layer = flowpaths::flow_paths(&dir, &acc, a.flow_threshold, &dem.crs);
-    drop((dir, acc));
+    let path_layer = flowpaths::flow_paths(&dir, &acc, p.flow_threshold, &dem.crs);
+    Ok((sink_layer, path_layer))
+}
+
+fn run_simulate(a: SimulateArgs) -> Result<()> {
+    if let (Some(plan), Some(g)) = (&a.plan, a.group) {
+        return groups::run_group(&a, plan, g);
+    }
+    let dem = read_dem(&a.dem)?;
+    let mut cfg = sim_config(&a.sim)?;
+    a.products.check()?;
+    let preset = load_preset(&a.products.preset)?;
+    let buildings = a.products.read_buildings()?;
+    std::fs::create_dir_all(&a.output).map_err(|e| Error::io(&a.output, e))?;
+    if a.groups.is_some_and(|k| k > 1) {
+        let k = a.groups.unwrap_or(1);
+        let (sink_layer, path_layer) = topographic_layers(&dem, &a.products)?;
+        let r = groups::simulate_in_process(&dem, &cfg, buildings.as_ref(), k).map_err(|e| e.in_file(&a.dem))?;
+        return write_products(&a.output, &a.products, &preset, buildings.as_ref(), &r, sink_layer, path_layer);
+    }
+    if let Some(b) = &buildings {
+        cfg.closed = Some(building_mask(&dem, b));
+    }
+    // Topographic analysis first (NRW practice): sinks and flow paths of the DEM.
+    let (sink_layer, path_layer) = topographic_layers(&dem, &a.products)?;
     let duration = cfg.duration_s;
     let mut sim = simulate::Simulation::new(&dem, cfg, None).map_err(|e| e.in_file(&a.dem))?;
     let bar = crate::progress::bar(duration.ceil() as u64, "simulating s");
     sim.run_until(duration, |t| bar.set_position(t as u64));
     bar.finish_and_clear();
     let r = sim.finish();
-    let out = |n: &str| a.output.join(n);
+    write_products(&a.output, &a.products, &preset, buildings.as_ref(), &r, sink_layer, path_layer)
+}
+
+/// Writes the rasters, layers and mass balance of a simulation result into `dir`.
+fn write_products(
+    dir: &Path,
+    p: &ProductArgs,
+    preset: &hazard::HazardPreset,
+    buildings: Option<&Layer>,
+    r: &simulate::SimulationResult,
+    sink_layer: Layer,
+    path_layer: Layer,
+) -> Result<()> {
+    let out = |n: &str| dir.join(n);
     write_cog(&out("max_depth.tif"), &r.max_depth, &cog_opts(false))?;
     write_cog(&out("max_velocity.tif"), &r.max_velocity, &cog_opts(false))?;
     write_cog(&out("time_of_max.tif"), &r.time_of_max, &cog_opts(false))?;
@@ -448,14 +522,14 @@ fn run_simulate(a: SimulateArgs) -> Result<()> {
         (&path_layer, GeometryType::LineString),
         (&arrows, GeometryType::Point),
     ];
-    let building_layer = match &buildings {
+    let building_layer = match buildings {
         Some(b) => {
             let classes = preset.classify_grids(&r.max_depth, &r.max_velocity)?;
             write_cog(&out("hazard.tif"), &classes, &cog_opts(true))?;
-            let exposure = risk::Exposure { field: a.exposure_field.clone(), default_class: 2 };
+            let exposure = risk::Exposure { field: p.exposure_field.clone(), default_class: 2 };
             let (layer, grid) =
-                risk::building_risk(b, &r.max_depth, &r.max_velocity, &preset, &risk::RiskMatrix::default(), &exposure)
-                    .map_err(|e| e.in_file(a.buildings.as_deref().unwrap_or(Path::new(""))))?;
+                risk::building_risk(b, &r.max_depth, &r.max_velocity, preset, &risk::RiskMatrix::default(), &exposure)
+                    .map_err(|e| e.in_file(p.buildings.as_deref().unwrap_or(Path::new(""))))?;
             write_cog(&out("risk.tif"), &grid, &cog_opts(true))?;
             Some(layer)
         }
@@ -464,15 +538,13 @@ fn run_simulate(a: SimulateArgs) -> Result<()> {
     if let Some(l) = &building_layer {
         layers.push((l, GeometryType::MultiPolygon));
     }
-    write_outputs(&a.output, &layers, a.geojson)?;
+    write_outputs(dir, &layers, p.geojson)?;
     let json = serde_json::to_string_pretty(&serde_json::json!({
         "mass_balance": r.mass_balance,
         "outflow_hydrograph_m3_s": r.outflow_hydrograph,
     }))
     .map_err(|e| Error::invalid(e.to_string()))?;
-    let tmp = out("mass_balance.json.tmp");
-    std::fs::write(&tmp, json).map_err(|e| Error::io(&tmp, e))?;
-    std::fs::rename(&tmp, out("mass_balance.json")).map_err(|e| Error::io(out("mass_balance.json"), e))?;
+    write_atomic(&out("mass_balance.json"), json.as_bytes())?;
     let mb = r.mass_balance;
     if !crate::progress::quiet() {
         eprintln!(
@@ -481,6 +553,15 @@ fn run_simulate(a: SimulateArgs) -> Result<()> {
         );
     }
     Ok(())
+}
+
+/// Writes `bytes` to `path` through a temporary file beside it and a rename.
+fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(".tmp");
+    let tmp = PathBuf::from(tmp);
+    std::fs::write(&tmp, bytes).map_err(|e| Error::io(&tmp, e))?;
+    std::fs::rename(&tmp, path).map_err(|e| Error::io(path, e))
 }
 
 fn run_hazard(a: HazardArgs) -> Result<()> {

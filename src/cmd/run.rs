@@ -5,7 +5,10 @@ use std::path::PathBuf;
 use zwilling_core::Result;
 
 use crate::pipeline;
-use crate::pipeline::slurm::{self, hydro::TileCount};
+use crate::pipeline::slurm::{
+    self,
+    hydro::{Mosaic, TileCount},
+};
 
 /// Where the steps run.
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -38,6 +41,12 @@ pub struct RunArgs {
     /// (Barnes 2016/2017) into OUT/hydro; one array task per tile on Slurm.
     #[arg(long, value_name = "COLSxROWS")]
     pub hydro_tiles: Option<TileCount>,
+    /// With --hydro-tiles: `cog` writes OUT/hydro/{filled,d8,accumulation}.tif of the whole DTM on
+    /// one node; `vrt` writes one COG per tile (OUT/hydro/tiles/*-<t>.tif) and GDAL VRTs
+    /// OUT/hydro/*.vrt over them, so no task holds more than a tile (DTMs larger than a node's
+    /// memory); `both` writes both.
+    #[arg(long, value_enum, default_value = "cog", value_name = "HOW")]
+    pub hydro_mosaic: Mosaic,
     /// Slurm partition.
     #[arg(long, value_name = "P")]
     pub partition: Option<String>,
@@ -76,11 +85,15 @@ pub struct RunArgs {
 
 pub fn run(a: RunArgs) -> Result<()> {
     let cfg = pipeline::config::load(&a.config)?;
+    if a.hydro_mosaic != Mosaic::Cog && a.hydro_tiles.is_none() {
+        return Err(zwilling_core::Error::invalid("--hydro-mosaic needs --hydro-tiles COLSxROWS"));
+    }
+    let hydro_tiles = a.hydro_tiles.map(|t| t.with_mosaic(a.hydro_mosaic));
     if let (Some(stage), Some(task)) = (&a.step, a.task) {
-        return slurm::run_task(&cfg, a.hydro_tiles, stage, task);
+        return slurm::run_task(&cfg, hydro_tiles, stage, task);
     }
     if a.check {
-        for j in slurm::jobs(&cfg, a.hydro_tiles)? {
+        for j in slurm::jobs(&cfg, hydro_tiles)? {
             for t in &j.tasks {
                 match &t.work {
                     slurm::Work::Step(s) => println!("{:<16} zwilling {}", s.id, s.argv.join(" ")),
@@ -98,7 +111,7 @@ pub fn run(a: RunArgs) -> Result<()> {
                 cpus_per_task: a.cpus_per_task,
                 retry_failed: a.retry_failed,
                 wait: a.wait,
-                hydro_tiles: a.hydro_tiles,
+                hydro_tiles,
             };
             slurm::submit(&cfg, &a.config, &opts)?;
             return Ok(());
@@ -114,8 +127,7 @@ pub fn run(a: RunArgs) -> Result<()> {
                 cpus: a.cpus_per_task.unwrap_or(4),
                 parallelism: a.parallelism,
             };
-            let hydro = a.hydro_tiles.map(|t| t.to_string());
-            let files = slurm::k8s::write(&dir, &slurm::jobs(&cfg, a.hydro_tiles)?, &config, hydro.as_deref(), &o)?;
+            let files = slurm::k8s::write(&dir, &slurm::jobs(&cfg, hydro_tiles)?, &config, hydro_tiles, &o)?;
             eprintln!(
                 "wrote {} Kubernetes manifests; apply them in order with {}",
                 files.len() - 1,
@@ -126,7 +138,7 @@ pub fn run(a: RunArgs) -> Result<()> {
         Executor::Local => {}
     }
     let summary = pipeline::execute(&cfg, a.force)?;
-    if let Some(tiles) = a.hydro_tiles {
+    if let Some(tiles) = hydro_tiles {
         // The tile-parallel hydrology, task by task on this machine (the same code the cluster runs).
         for j in slurm::jobs(&cfg, Some(tiles))?.iter().filter(|j| j.stage.starts_with("hydro/")) {
             for k in 0..j.tasks.len() {

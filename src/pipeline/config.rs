@@ -15,10 +15,10 @@ pub const STAGES: [&str; 7] = ["ground", "grid", "cracks", "road", "rain", "tile
 const INPUT_KEYS: [&str; 7] = ["clouds", "trajectory", "images", "buildings", "areas", "dem", "crs"];
 const STAGE_KEYS: [(&str, &[&str]); 7] = [
     ("ground", &["enabled", "keep_existing", "args"]),
-    ("grid", &["enabled", "res", "products", "args"]),
+    ("grid", &["enabled", "res", "products", "memory", "args"]),
     ("cracks", &["enabled", "markings", "road_left", "road_right", "args"]),
     ("road", &["enabled", "section", "args"]),
-    ("rain", &["enabled", "rain", "res", "args"]),
+    ("rain", &["enabled", "rain", "res", "groups", "args"]),
     ("tiles", &["enabled", "max_points_per_tile", "attributes", "terrain", "args"]),
     ("report", &["enabled", "title"]),
 ];
@@ -281,6 +281,7 @@ fn check_stage(s: &Stage, input: &Inputs, problems: &mut Vec<String>) {
     match s.name {
         "grid" => {
             positive(s, "res", problems);
+            positive(s, "memory", problems);
             if let Some(v) = s.table.get("products") {
                 match v.as_array() {
                     Some(a) => {
@@ -334,6 +335,11 @@ fn check_stage(s: &Stage, input: &Inputs, problems: &mut Vec<String>) {
             let r = s.str_or("rain", "90mm/1h");
             if parse_rain(r).is_none() {
                 problems.push(format!("[rain] rain: '{r}' is not of the form 90mm/1h or 45mm/30min"));
+            }
+            if let Some(v) = s.table.get("groups") {
+                if !v.as_integer().is_some_and(|k| (1..=100_000).contains(&k)) {
+                    problems.push(format!("[rain] groups: must be an integer from 1 to 100000, got {v}"));
+                }
             }
         }
         "tiles" => {

@@ -115,6 +115,10 @@ pub fn plan(cfg: &Config) -> Result<Vec<Step>> {
         for (_, o) in &rasters {
             argv.extend(["-o".into(), s(o)]);
         }
+        // The grid step's memory budget in MB (its statistics spill to disk beyond it).
+        if let Some(st) = grid_stage.filter(|st| st.table.contains_key("memory")) {
+            argv.extend(["--memory".into(), (st.f64_or("memory", 256.0).ceil() as u64).to_string()]);
+        }
         argv.extend(crs_args.clone());
         argv.extend(grid_stage.map(|st| st.args()).unwrap_or_default());
         // The id names the step by what it makes, as the per-product steps did: `grid/dtm` when only a
@@ -219,9 +223,14 @@ pub fn plan(cfg: &Config) -> Result<Vec<Step>> {
             outputs.push(o.join("hazard.tif"));
             colour = (o.join("hazard.tif"), "hazard");
         }
-        argv.extend(["-o".into(), s(&o)]);
-        argv.extend(st.args());
-        steps.push(Step { id: "rain/simulate".into(), stage: "rain", argv, inputs, outputs, points: 0 });
+        let groups = st.table.get("groups").and_then(|v| v.as_integer()).unwrap_or(1).max(1) as usize;
+        if groups == 1 {
+            argv.extend(["-o".into(), s(&o)]);
+            argv.extend(st.args());
+            steps.push(Step { id: "rain/simulate".into(), stage: "rain", argv, inputs, outputs, points: 0 });
+        } else {
+            steps.extend(rain_group_steps(&dem, &o, groups, argv, inputs, outputs, st.args()));
+        }
         flood = Some((dem, colour.0, colour.1));
     }
     // 3D Tiles.
@@ -271,6 +280,61 @@ pub fn plan(cfg: &Config) -> Result<Vec<Step>> {
         });
     }
     Ok(steps)
+}
+
+/// The decomposed rain simulation (`[rain] groups = K > 1`, docs/rain.md "Catchment groups"):
+/// `rain/partition` (stage `rain`), `rain/group/I` for I < K (stage `rain-groups`, one job array
+/// on a cluster), `rain/merge` (stage `rain-merge`) writing the products of `rain/simulate` into
+/// OUT/rain. `argv` is the `rain simulate` command line up to `-o`; `extra` the stage's `args`
+/// (given to the group tasks and the merge alike).
+fn rain_group_steps(
+    dem: &Path,
+    o: &Path,
+    groups: usize,
+    argv: Vec<String>,
+    inputs: Vec<PathBuf>,
+    outputs: Vec<PathBuf>,
+    extra: Vec<String>,
+) -> Vec<Step> {
+    let dir = o.join("partition");
+    let plan = dir.join("plan.json");
+    let mut steps = vec![Step {
+        id: "rain/partition".into(),
+        stage: "rain",
+        argv: ["rain", "partition", "--dem", &s(dem), "--groups", &groups.to_string(), "-o", &s(&dir)]
+            .map(String::from)
+            .to_vec(),
+        inputs: vec![dem.to_path_buf()],
+        outputs: vec![plan.clone(), dir.join("groups.tif")],
+        points: 0,
+    }];
+    let mut group_inputs = inputs.clone();
+    group_inputs.push(plan.clone());
+    for g in 0..groups {
+        let gd = dir.join("groups").join(g.to_string());
+        let mut a = argv.clone();
+        a.extend(["--plan".into(), s(&plan), "--group".into(), g.to_string(), "-o".into(), s(&gd)]);
+        a.extend(extra.iter().cloned());
+        steps.push(Step {
+            id: format!("rain/group/{g}"),
+            stage: "rain-groups",
+            argv: a,
+            inputs: group_inputs.clone(),
+            outputs: vec![gd.join("group.json")],
+            points: 0,
+        });
+    }
+    // The merge reads the DEM through the plan and the buildings given here; the simulation
+    // options of `argv` (after `--dem D`) are accepted and unused.
+    let mut a = vec!["rain".into(), "merge".into(), "--plan".into(), s(&plan)];
+    a.extend(argv.iter().skip(4).cloned());
+    a.extend(["-o".into(), s(o)]);
+    a.extend(extra);
+    let mut merge_inputs = group_inputs;
+    merge_inputs.extend((0..groups).map(|g| dir.join("groups").join(g.to_string()).join("group.json")));
+    let id = "rain/merge".into();
+    steps.push(Step { id, stage: "rain-merge", argv: a, inputs: merge_inputs, outputs, points: 0 });
+    steps
 }
 
 /// What happened to one step.

@@ -61,7 +61,7 @@ impl Task {
     fn argv(&self) -> Vec<String> {
         match &self.work {
             Work::Step(s) => s.argv.clone(),
-            Work::Hydro(h) => vec![self.id.clone(), h.tiles.to_string()],
+            Work::Hydro(h) => h.hash_argv(&self.id),
         }
     }
 
@@ -415,7 +415,7 @@ pub fn submit(cfg: &Config, config_path: &Path, opts: &SlurmOptions) -> Result<V
         if let Some(c) = opts.cpus_per_task {
             script += &format!("#SBATCH --cpus-per-task={c}\n");
         }
-        let hydro = opts.hydro_tiles.map(|t| format!(" --hydro-tiles {t}")).unwrap_or_default();
+        let hydro = opts.hydro_tiles.map(|t| format!(" {}", t.task_args().join(" "))).unwrap_or_default();
         script += &format!(
             "exec {} --threads \"${{SLURM_CPUS_PER_TASK:-1}}\" run {} --step {} --task \"$SLURM_ARRAY_TASK_ID\"{hydro}\n",
             shell_quote(&exe.display().to_string()),

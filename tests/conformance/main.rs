@@ -10,10 +10,12 @@
 //! (`zwilling_core::testdata::shared_path`). The self-contained suite (`cargo test`) does not
 //! need any of this.
 
+mod cog_stream;
 mod cracks_crackforest;
 mod gpkg_validator;
 mod ground_amsterdam_mls;
 mod ground_isprs;
+mod hydro_vrt;
 mod iri_reference;
 mod las_laspy;
 mod rain_validators;

@@ -65,6 +65,13 @@ impl RadixQueue {
         RadixQueue { buckets: (0..33).map(|_| Vec::new()).collect(), last: 0, len: 0 }
     }
 
+    /// Empties the queue for reuse (keeps the buckets' allocations).
+    pub(crate) fn reset(&mut self) {
+        self.buckets.iter_mut().for_each(Vec::clear);
+        self.last = 0;
+        self.len = 0;
+    }
+
     #[inline]
     fn bucket(&self, key: u32) -> usize {
         (32 - (key ^ self.last).leading_zeros()) as usize
@@ -129,9 +136,8 @@ pub fn fill_depressions(dem: &Grid<f32>) -> Result<Grid<f32>> {
     if n >= u32::MAX as usize {
         return Err(Error::invalid(format!("DEM of {w} × {h} cells is too large to fill (limit 2^32 cells)")));
     }
-    let mut z = dem.data.clone();
     if n == 0 {
-        return Ok(dem.with_data(z));
+        return Ok(dem.with_data(Vec::new()));
     }
     let threads = rayon::current_num_threads();
     if threads > 1 && h >= 2 * MIN_BAND_ROWS {
@@ -139,9 +145,9 @@ pub fn fill_depressions(dem: &Grid<f32>) -> Result<Grid<f32>> {
         // MAX_BANDS (each adds about 2 labels per column to the global graph), ≥ MIN_BAND_ROWS rows.
         let cache_rows = (BAND_CELLS / w).max(h.div_ceil(MAX_BANDS));
         let band_rows = h.div_ceil(4 * threads).min(cache_rows).max(MIN_BAND_ROWS);
-        crate::fill_bands::fill_bands(dem, &mut z, band_rows);
-        return Ok(dem.with_data(z));
+        return Ok(dem.with_data(crate::fill_bands::fill_bands(dem, band_rows)));
     }
+    let mut z = dem.data.clone();
     let mut state: Vec<u8> = z.iter().map(|&v| if dem.is_nodata(v) { CLOSED } else { OPEN }).collect();
     let any_nodata = state.contains(&CLOSED);
     let mut open = RadixQueue::new();

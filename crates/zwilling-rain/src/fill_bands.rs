@@ -25,25 +25,24 @@
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap};
 use std::hash::{BuildHasherDefault, Hasher};
+use std::sync::Mutex;
 
 use rayon::prelude::*;
 use zwilling_core::Grid;
 
 use crate::fill::{order_key, RadixQueue};
-use crate::neighbours::{NeighbourIndex, DCOL, DROW};
+use crate::neighbours::{DCOL, DROW};
 
 /// Label word of an open (not yet reached) cell.
 const OPEN: u32 = 0;
-/// Label of NoData cells (never part of an edge).
+/// Label of NoData cells and of the frame around a band's buffer (never part of an edge).
 const NODATA: u32 = 1;
 /// Label of cells that drain to a real outlet.
 const OUTLET: u32 = 2;
 /// First label given to a band-border seed.
 const FIRST: u32 = 3;
 /// Label of a band-border seed not popped yet (it gets a fresh label when popped).
-const PENDING: u32 = 0x7FFF_FFFF;
-/// Flag bit: the cell is on the band's rim, its neighbours need bounds checks.
-const RIM: u32 = 0x8000_0000;
+const PENDING: u32 = u32::MAX;
 
 /// Multiplicative hash of a label pair (the keys are two small integers; no DoS concern).
 #[derive(Default)]
@@ -63,6 +62,48 @@ impl Hasher for PairHasher {
     }
 }
 
+/// One cell of a band's working buffer: elevation and label side by side, so that looking at a
+/// neighbour touches one cache line, not two.
+#[derive(Clone, Copy)]
+struct Cell {
+    z: f32,
+    label: u32,
+}
+
+/// The frame cell around a band's buffer: closed, never raised, never part of an edge.
+const FRAME: Cell = Cell { z: 0.0, label: NODATA };
+
+/// Slots of the direct-mapped cache in front of a band's spill-edge map.
+const EDGE_CACHE: usize = 1024;
+
+/// Working memory of one thread, reused from band to band (no page faults or allocator traffic
+/// per band).
+struct Scratch {
+    /// The band with a one-cell frame: `(rows + 2) × (width + 2)` cells.
+    cells: Vec<Cell>,
+    open: RadixQueue,
+    pit: Vec<u32>,
+    slope: Vec<u32>,
+    /// Spill edges by label pair `(a << 32) | b`, `a < b`.
+    edges: HashMap<u64, f32, BuildHasherDefault<PairHasher>>,
+    /// Most recent edges (pair, elevation); pair 0 = empty. Neighbouring cells mostly repeat
+    /// the same label pair, so most edges end here instead of in the map.
+    cache: Vec<(u64, f32)>,
+}
+
+impl Scratch {
+    fn new() -> Self {
+        Scratch {
+            cells: Vec::new(),
+            open: RadixQueue::new(),
+            pit: Vec::new(),
+            slope: Vec::new(),
+            edges: HashMap::default(),
+            cache: vec![(0, 0.0); EDGE_CACHE],
+        }
+    }
+}
+
 /// What the flood of one band hands to the global step.
 struct BandFlood {
     /// Labels given (`FIRST..FIRST + labels`).
@@ -71,16 +112,27 @@ struct BandFlood {
     edges: Vec<(u32, u32, f32)>,
 }
 
-/// Fills `dem` band-parallel into `z` (a copy of the DEM data); `band_rows` rows per band.
-pub(crate) fn fill_bands(dem: &Grid<f32>, z: &mut [f32], band_rows: usize) {
+/// Fills `dem` band-parallel, `band_rows` rows per band; returns the filled elevations.
+pub(crate) fn fill_bands(dem: &Grid<f32>, band_rows: usize) -> Vec<f32> {
     let (w, h) = (dem.width, dem.height);
+    // Every cell of both arrays is written by its band's flood: zeroed pages from the allocator
+    // are never initialised twice, and the first touch happens on the thread that uses them.
+    let mut z = vec![0.0f32; w * h];
     let mut lab = vec![OPEN; w * h];
+    let scratch: Vec<Mutex<Scratch>> = (0..rayon::current_num_threads()).map(|_| Mutex::new(Scratch::new())).collect();
     let floods: Vec<BandFlood> = z
         .par_chunks_mut(band_rows * w)
         .zip(lab.par_chunks_mut(band_rows * w))
         .enumerate()
-        .map(|(b, (zb, lb))| flood_band(dem, b * band_rows, zb, lb))
+        .map(|(b, (zb, lb))| {
+            // Each worker thread uses its own slot (the lock is never contended).
+            match rayon::current_thread_index().and_then(|t| scratch.get(t)) {
+                Some(s) => flood_band(dem, b * band_rows, zb, lb, &mut s.lock().unwrap_or_else(|e| e.into_inner())),
+                None => flood_band(dem, b * band_rows, zb, lb, &mut Scratch::new()),
+            }
+        })
         .collect();
+    drop(scratch);
     // Global label ids: 0 = outlet, band b's label l ≥ FIRST → base[b] + l − FIRST + 1.
     let mut base = Vec::with_capacity(floods.len());
     let mut total = 1usize;
@@ -89,35 +141,47 @@ pub(crate) fn fill_bands(dem: &Grid<f32>, z: &mut [f32], band_rows: usize) {
         total += f.labels as usize;
     }
     let global = |b: usize, l: u32| if l == OUTLET { 0 } else { base[b] + (l - FIRST) as usize };
-    let mut adj: Vec<Vec<(u32, f32)>> = vec![Vec::new(); total];
-    let mut link = |a: usize, b: usize, e: f32| {
-        adj[a].push((b as u32, e));
-        adj[b].push((a as u32, e));
-    };
+    let mut links: Vec<(u32, u32, f32)> = Vec::new();
     for (b, f) in floods.iter().enumerate() {
-        for &(la, lb, e) in &f.edges {
-            link(global(b, la), global(b, lb), e);
-        }
+        links.extend(f.edges.iter().map(|&(la, lb, e)| (global(b, la) as u32, global(b, lb) as u32, e)));
     }
     // Edges across band borders: last row of band b − 1 against the first row of band b.
     for b in 1..floods.len() {
         let (ra, rb) = (b * band_rows - 1, b * band_rows);
         for c in 0..w {
             let ia = ra * w + c;
-            let la = lab[ia] & !RIM;
+            let la = lab[ia];
             if la == NODATA {
                 continue;
             }
             for cb in c.saturating_sub(1)..(c + 2).min(w) {
                 let ib = rb * w + cb;
-                let lb = lab[ib] & !RIM;
+                let lb = lab[ib];
                 if lb == NODATA || (la == OUTLET && lb == OUTLET) {
                     continue;
                 }
-                link(global(b - 1, la), global(b, lb), z[ia].max(z[ib]));
+                links.push((global(b - 1, la) as u32, global(b, lb) as u32, z[ia].max(z[ib])));
             }
         }
     }
+    // Adjacency in compressed rows (one allocation instead of one vector per label).
+    let mut start = vec![0u32; total + 1];
+    for &(a, b, _) in &links {
+        start[a as usize + 1] += 1;
+        start[b as usize + 1] += 1;
+    }
+    for l in 0..total {
+        start[l + 1] += start[l];
+    }
+    let mut fill_at = start.clone();
+    let mut adj = vec![(0u32, 0.0f32); 2 * links.len()];
+    for &(a, b, e) in &links {
+        adj[fill_at[a as usize] as usize] = (b, e);
+        fill_at[a as usize] += 1;
+        adj[fill_at[b as usize] as usize] = (a, e);
+        fill_at[b as usize] += 1;
+    }
+    drop((links, fill_at));
     // Minimax Dijkstra from the outlet label.
     let mut spill = vec![f32::INFINITY; total];
     spill[0] = f32::NEG_INFINITY;
@@ -129,7 +193,7 @@ pub(crate) fn fill_bands(dem: &Grid<f32>, z: &mut [f32], band_rows: usize) {
         if std::mem::replace(&mut done[l], true) {
             continue;
         }
-        for &(m, e) in &adj[l] {
+        for &(m, e) in &adj[start[l] as usize..start[l + 1] as usize] {
             let s = spill[l].max(e);
             if s < spill[m as usize] {
                 spill[m as usize] = s;
@@ -140,7 +204,6 @@ pub(crate) fn fill_bands(dem: &Grid<f32>, z: &mut [f32], band_rows: usize) {
     // Finalise: raise each cell to its label's spill elevation.
     z.par_chunks_mut(band_rows * w).zip(lab.par_chunks(band_rows * w)).enumerate().for_each(|(b, (zb, lb))| {
         for (v, &l) in zb.iter_mut().zip(lb) {
-            let l = l & !RIM;
             if l >= FIRST {
                 let s = spill[global(b, l)];
                 if s > *v && s.is_finite() {
@@ -149,60 +212,99 @@ pub(crate) fn fill_bands(dem: &Grid<f32>, z: &mut [f32], band_rows: usize) {
             }
         }
     });
+    z
 }
 
-/// Step 1 for the band whose first row is `r0`: `z` and `lab` are the band's rows.
-fn flood_band(dem: &Grid<f32>, r0: usize, z: &mut [f32], lab: &mut [u32]) -> BandFlood {
+/// Step 1 for the band whose first row is `r0`: writes the band's local fill into `z` and its
+/// labels into `lab` (both the band's rows of the grid).
+fn flood_band(dem: &Grid<f32>, r0: usize, z: &mut [f32], lab: &mut [u32], s: &mut Scratch) -> BandFlood {
     let (w, h) = (dem.width, dem.height);
     let rows = z.len() / w;
     let r1 = r0 + rows;
-    let mut open = RadixQueue::new();
-    for (l, &v) in lab.iter_mut().zip(z.iter()) {
-        if dem.is_nodata(v) {
-            *l = NODATA;
+    // Buffer position of band cell (local row lr, column c); the frame makes every neighbour of
+    // a band cell a valid position, so the flood needs no bounds logic.
+    let pw = w + 2;
+    let pos = |lr: usize, c: usize| (lr + 1) * pw + c + 1;
+    let need = pw * (rows + 2);
+    if s.cells.len() < need {
+        s.cells.resize(need, FRAME);
+    }
+    let Scratch { cells, open, pit, slope, edges, cache } = s;
+    let buf = &mut cells[..need];
+    buf[..pw].fill(FRAME);
+    buf[need - pw..].fill(FRAME);
+    let mut any_nodata = false;
+    for lr in 0..rows {
+        let src = &dem.data[(r0 + lr) * w..][..w];
+        let row = &mut buf[(lr + 1) * pw..][..pw];
+        row[0] = FRAME;
+        row[pw - 1] = FRAME;
+        for (cell, &v) in row[1..=w].iter_mut().zip(src) {
+            let nd = dem.is_nodata(v);
+            any_nodata |= nd;
+            *cell = Cell { z: v, label: if nd { NODATA } else { OPEN } };
         }
     }
-    let rim_row = |r: usize| r == r0 || r + 1 == r1;
-    let seed = |li: usize, label: u32, lab: &mut [u32], open: &mut RadixQueue| {
-        if lab[li] == OPEN {
-            let (r, c) = (r0 + li / w, li % w);
-            let rim = if rim_row(r) || c == 0 || c + 1 == w { RIM } else { 0 };
-            lab[li] = label | rim;
-            open.push(order_key(z[li]), li as u32);
+    for r in [r0.wrapping_sub(1), r1] {
+        if r < h {
+            any_nodata |= dem.data[r * w..][..w].iter().any(|&v| dem.is_nodata(v));
+        }
+    }
+    open.reset();
+    let seed = |p: usize, label: u32, buf: &mut [Cell], open: &mut RadixQueue| {
+        if buf[p].label == OPEN {
+            buf[p].label = label;
+            open.push(order_key(buf[p].z), p as u32);
         }
     };
     // Real outlets: cells next to NoData (also NoData just outside the band), then the DEM edge.
-    for r in r0.saturating_sub(1)..(r1 + 1).min(h) {
-        for c in 0..w {
-            if !dem.is_nodata(dem.data[r * w + c]) {
-                continue;
-            }
-            for k in 0..8 {
-                let (rr, cc) = (r as isize + DROW[k], c as isize + DCOL[k]);
-                if rr >= r0 as isize && (rr as usize) < r1 && cc >= 0 && (cc as usize) < w {
-                    seed((rr as usize - r0) * w + cc as usize, OUTLET, lab, &mut open);
+    if any_nodata {
+        for r in r0.saturating_sub(1)..(r1 + 1).min(h) {
+            for c in 0..w {
+                if !dem.is_nodata(dem.data[r * w + c]) {
+                    continue;
+                }
+                for k in 0..8 {
+                    let (rr, cc) = (r as isize + DROW[k], c as isize + DCOL[k]);
+                    if rr >= r0 as isize && (rr as usize) < r1 && cc >= 0 && (cc as usize) < w {
+                        seed(pos(rr as usize - r0, cc as usize), OUTLET, buf, open);
+                    }
                 }
             }
         }
     }
     for lr in 0..rows {
         let r = r0 + lr;
-        let outlet_row = r == 0 || r + 1 == h;
-        if rim_row(r) {
+        if r == r0 || r + 1 == r1 {
+            let outlet_row = r == 0 || r + 1 == h;
             for c in 0..w {
                 let edge = outlet_row || c == 0 || c + 1 == w;
-                seed(lr * w + c, if edge { OUTLET } else { PENDING }, lab, &mut open);
+                seed(pos(lr, c), if edge { OUTLET } else { PENDING }, buf, open);
             }
         } else {
-            seed(lr * w, OUTLET, lab, &mut open);
-            seed(lr * w + w - 1, OUTLET, lab, &mut open);
+            seed(pos(lr, 0), OUTLET, buf, open);
+            seed(pos(lr, w - 1), OUTLET, buf, open);
         }
     }
-    let nb = NeighbourIndex::new(w, rows);
+    let off: [isize; 8] = std::array::from_fn(|k| DROW[k] * pw as isize + DCOL[k]);
     let mut next = FIRST;
-    let mut edges: HashMap<u64, f32, BuildHasherDefault<PairHasher>> = HashMap::default();
-    let mut pit: Vec<u32> = Vec::new();
-    let mut slope: Vec<u32> = Vec::new();
+    edges.clear();
+    cache.fill((0, 0.0));
+    let mut note_edge = |a: u32, b: u32, e: f32| {
+        let (a, b) = if a < b { (a, b) } else { (b, a) };
+        let pair = ((a as u64) << 32) | b as u64;
+        let slot = &mut cache[(pair.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 54) as usize % EDGE_CACHE];
+        if slot.0 == pair {
+            slot.1 = slot.1.min(e);
+        } else {
+            if slot.0 != 0 {
+                edges.entry(slot.0).and_modify(|v| *v = v.min(slot.1)).or_insert(slot.1);
+            }
+            *slot = (pair, e);
+        }
+    };
+    pit.clear();
+    slope.clear();
     loop {
         // (cell, may raise lower neighbours); see crate::fill for the three kinds of cells.
         let (i, flood) = if let Some(i) = pit.pop() {
@@ -211,35 +313,30 @@ fn flood_band(dem: &Grid<f32>, r0: usize, z: &mut [f32], lab: &mut [u32]) -> Ban
             (i as usize, false)
         } else if let Some(i) = open.pop() {
             let i = i as usize;
-            if lab[i] & !RIM == PENDING {
-                lab[i] = (lab[i] & RIM) | next;
+            if buf[i].label == PENDING {
+                buf[i].label = next;
                 next += 1;
             }
             (i, true)
         } else {
             break;
         };
-        let zi = z[i];
-        let (li, rim) = (lab[i] & !RIM, lab[i] & RIM != 0);
+        let Cell { z: zi, label: li } = buf[i];
         let mut lower = false;
-        for j in nb.of(i, rim) {
-            let lj = lab[j];
+        for o in off {
+            let j = (i as isize + o) as usize;
+            let Cell { z: zj, label: lj } = buf[j];
             if lj != OPEN {
-                let lj = lj & !RIM;
                 if lj != li && lj != NODATA && lj != PENDING {
-                    let (a, b) = if li < lj { (li, lj) } else { (lj, li) };
-                    let pair = ((a as u64) << 32) | b as u64;
-                    let e = zi.max(z[j]);
-                    edges.entry(pair).and_modify(|v| *v = v.min(e)).or_insert(e);
+                    note_edge(li, lj, zi.max(zj));
                 }
                 continue;
             }
-            if z[j] <= zi && flood {
-                lab[j] = li;
-                z[j] = zi;
+            if zj <= zi && flood {
+                buf[j] = Cell { z: zi, label: li };
                 pit.push(j as u32);
-            } else if z[j] >= zi {
-                lab[j] = li;
+            } else if zj >= zi {
+                buf[j].label = li;
                 slope.push(j as u32);
             } else {
                 lower = true;
@@ -249,9 +346,19 @@ fn flood_band(dem: &Grid<f32>, r0: usize, z: &mut [f32], lab: &mut [u32]) -> Ban
             open.push(order_key(zi), i as u32);
         }
     }
-    let mut edges: Vec<(u32, u32, f32)> = edges.into_iter().map(|(p, e)| ((p >> 32) as u32, p as u32, e)).collect();
-    edges.sort_unstable_by_key(|&(a, b, _)| (a, b));
-    BandFlood { labels: next - FIRST, edges }
+    for &(pair, e) in cache.iter().filter(|s| s.0 != 0) {
+        edges.entry(pair).and_modify(|v| *v = v.min(e)).or_insert(e);
+    }
+    for lr in 0..rows {
+        let src = &buf[pos(lr, 0)..][..w];
+        for ((zo, lo), cell) in z[lr * w..][..w].iter_mut().zip(&mut lab[lr * w..][..w]).zip(src) {
+            *zo = cell.z;
+            *lo = cell.label;
+        }
+    }
+    let mut out: Vec<(u32, u32, f32)> = edges.iter().map(|(&p, &e)| ((p >> 32) as u32, p as u32, e)).collect();
+    out.sort_unstable_by_key(|&(a, b, _)| (a, b));
+    BandFlood { labels: next - FIRST, edges: out }
 }
 
 #[cfg(test)]
@@ -318,8 +425,7 @@ mod tests {
             let want = reference_fill(&dem);
             assert!(want.iter().zip(&dem.data).filter(|(a, b)| a > b).count() > 20, "the DEM has depressions");
             for band_rows in [1, 2, 3, 5, 8, 13, h] {
-                let mut z = dem.data.clone();
-                fill_bands(&dem, &mut z, band_rows);
+                let z = fill_bands(&dem, band_rows);
                 for (i, (a, b)) in z.iter().zip(&want).enumerate() {
                     assert_eq!(a.to_bits(), b.to_bits(), "{w}x{h}, {band_rows} rows per band, cell {i}");
                 }

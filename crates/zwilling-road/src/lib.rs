@@ -14,6 +14,7 @@ pub mod damage;
 pub mod grades;
 pub mod inputs;
 pub mod iri;
+pub mod lsq;
 pub mod output;
 pub mod pothole_measure;
 pub mod potholes;

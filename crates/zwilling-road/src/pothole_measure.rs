@@ -40,6 +40,7 @@
 //! Checked against `zwilling-synth` potholes (vertical walls, paraboloid floors) in
 //! `tests/synth_truth.rs` and against an analytic pothole below.
 
+use crate::lsq::{NormalEquations, Singular};
 use crate::potholes::Pothole;
 use std::f64::consts::PI;
 
@@ -184,24 +185,14 @@ fn robust_fit<const N: usize>(rows: &[([f64; N], f64)]) -> Option<[f64; N]> {
     let mut keep = vec![true; rows.len()];
     let mut c = None;
     for round in 0..3 {
-        let mut ata = [[0.0; N]; N];
-        let mut atb = [0.0; N];
-        let mut n = 0;
-        for ((t, z), &k) in rows.iter().zip(&keep) {
-            if k {
-                for a in 0..N {
-                    atb[a] += t[a] * z;
-                    for b in 0..N {
-                        ata[a][b] += t[a] * t[b];
-                    }
-                }
-                n += 1;
-            }
+        let mut ne = NormalEquations::<N>::new();
+        for ((t, z), _) in rows.iter().zip(&keep).filter(|(_, &k)| k) {
+            ne.add(t, *z);
         }
-        if n < 2 * N + 4 {
+        if ne.rows() < 2 * N + 4 {
             return c;
         }
-        let x = solve(ata, atb)?;
+        let x = ne.solve(N, PIVOT)?;
         let res: Vec<f64> = rows.iter().map(|(t, z)| z - t.iter().zip(&x).map(|(a, b)| a * b).sum::<f64>()).collect();
         c = Some(x);
         if round == 2 {
@@ -217,30 +208,8 @@ fn robust_fit<const N: usize>(rows: &[([f64; N], f64)]) -> Option<[f64; N]> {
     c
 }
 
-/// Gaussian elimination with partial pivoting.
-fn solve<const N: usize>(mut a: [[f64; N]; N], mut b: [f64; N]) -> Option<[f64; N]> {
-    for col in 0..N {
-        let piv = (col..N).max_by(|&x, &y| a[x][col].abs().total_cmp(&a[y][col].abs()))?;
-        if a[piv][col].abs() < 1e-14 {
-            return None;
-        }
-        a.swap(col, piv);
-        b.swap(col, piv);
-        for r in col + 1..N {
-            let f = a[r][col] / a[col][col];
-            for k in col..N {
-                a[r][k] -= f * a[col][k];
-            }
-            b[r] -= f * b[col];
-        }
-    }
-    let mut x = [0.0; N];
-    for r in (0..N).rev() {
-        let s: f64 = (r + 1..N).map(|k| a[r][k] * x[k]).sum();
-        x[r] = (b[r] - s) / a[r][r];
-    }
-    Some(x)
-}
+/// Pivots below this make a fit singular.
+const PIVOT: Singular = Singular::Below(1e-14);
 
 /// Reference quadric through the ring around the ellipse.
 fn reference(points: &[[f64; 3]], e: &Ellipse, opt: &MeasureOptions) -> Option<Quadric> {
@@ -392,17 +361,11 @@ fn fit_outline(chords: &[Chord], min_ellipse_lines: usize) -> Option<Ellipse> {
 
 /// Plain least squares.
 fn least_squares<const N: usize>(rows: &[([f64; N], f64)]) -> Option<[f64; N]> {
-    let mut ata = [[0.0; N]; N];
-    let mut atb = [0.0; N];
+    let mut ne = NormalEquations::<N>::new();
     for (t, z) in rows {
-        for a in 0..N {
-            atb[a] += t[a] * z;
-            for b in 0..N {
-                ata[a][b] += t[a] * t[b];
-            }
-        }
+        ne.add(t, *z);
     }
-    solve(ata, atb)
+    ne.solve(N, PIVOT)
 }
 
 /// Depth bowl d = k0 + k1·u + k2·v + k3·q inside the ellipse.

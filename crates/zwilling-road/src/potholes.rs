@@ -19,6 +19,7 @@
 //! severity 1 (max ≤ 25 mm), 2 (25–50 mm), 3 (> 50 mm). The outline is the convex hull of the
 //! region's cells (corners), in the road frame.
 
+use crate::lsq::{NormalEquations, Singular};
 use crate::pothole_measure::MeasureOptions;
 
 /// Fitted heights on a grid of the road frame.
@@ -344,9 +345,7 @@ fn ring_reference(
 ) -> Option<Quadric> {
     let (inner, outer) = (2usize, 6usize);
     let centre = [w.station((imin + imax) / 2), w.offset((jmin + jmax) / 2)];
-    let mut ata = [[0.0; 6]; 6];
-    let mut atb = [0.0; 6];
-    let mut n = 0;
+    let mut ne = NormalEquations::<6>::new();
     for i in imin.saturating_sub(outer)..=(imax + outer).min(w.rows - 1) {
         for j in jmin.saturating_sub(outer)..=(jmax + outer).min(w.cols - 1) {
             let gap_i = if i < imin { imin - i } else { i.saturating_sub(imax) };
@@ -355,45 +354,13 @@ fn ring_reference(
             if gap_i.max(gap_j) < inner || region.contains(&k) || !w.z[k].is_finite() || d[k] > opt.grow_depth {
                 continue;
             }
-            let t = Quadric::terms(w.station(i) - centre[0], w.offset(j) - centre[1]);
-            for a in 0..6 {
-                atb[a] += t[a] * w.z[k];
-                for b in 0..6 {
-                    ata[a][b] += t[a] * t[b];
-                }
-            }
-            n += 1;
+            ne.add(&Quadric::terms(w.station(i) - centre[0], w.offset(j) - centre[1]), w.z[k]);
         }
     }
-    if n < 20 {
+    if ne.rows() < 20 {
         return None;
     }
-    solve6(ata, atb).map(|c| Quadric { centre, c })
-}
-
-/// Gaussian elimination with partial pivoting.
-fn solve6(mut a: [[f64; 6]; 6], mut b: [f64; 6]) -> Option<[f64; 6]> {
-    for col in 0..6 {
-        let piv = (col..6).max_by(|&x, &y| a[x][col].abs().total_cmp(&a[y][col].abs()))?;
-        if a[piv][col].abs() < 1e-12 {
-            return None;
-        }
-        a.swap(col, piv);
-        b.swap(col, piv);
-        for r in col + 1..6 {
-            let f = a[r][col] / a[col][col];
-            for k in col..6 {
-                a[r][k] -= f * a[col][k];
-            }
-            b[r] -= f * b[col];
-        }
-    }
-    let mut x = [0.0; 6];
-    for r in (0..6).rev() {
-        let s: f64 = (r + 1..6).map(|k| a[r][k] * x[k]).sum();
-        x[r] = (b[r] - s) / a[r][r];
-    }
-    Some(x)
+    ne.solve(6, Singular::Below(1e-12)).map(|c| Quadric { centre, c })
 }
 
 /// Convex hull (counter-clockwise in (s, o)), Andrew's monotone chain.

@@ -29,6 +29,8 @@
 //! follows a rut bottom. A coordinate whose weighted spread is below 0.2 of the footprint's
 //! semi-axis (a single scan line) drops its terms instead of extrapolating them.
 
+use crate::lsq::{NormalEquations, Singular};
+
 /// Parameters of the local fit.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct FitOptions {
@@ -295,48 +297,20 @@ fn surface(p: &[[f64; 4]], quad: [bool; 2], axes: [f64; 2]) -> Option<LocalSurfa
     }
     let mut fit = LocalSurface { centre: [ms, mo], spread: [ss, so], k: [0.0; 5] };
     let m = terms.len();
-    let mut ata = [[0.0; 5]; 5];
-    let mut atb = [0.0; 5];
+    let mut ne = NormalEquations::<5>::new();
     for q in p.iter().filter(|q| q[3] > 0.0) {
         let b = fit.basis(q[0], q[1]);
+        let mut t = [0.0; 5];
         for (a, &ta) in terms.iter().enumerate() {
-            atb[a] += q[3] * b[ta] * q[2];
-            for (c, &tc) in terms.iter().enumerate() {
-                ata[a][c] += q[3] * b[ta] * b[tc];
-            }
+            t[a] = b[ta];
         }
+        ne.add_weighted(&t, q[2], q[3]);
     }
-    let x = solve(&mut ata, &mut atb, m)?;
+    let x = ne.solve(m, Singular::RelativeToDiagonal(1e-10))?;
     for (a, &t) in terms.iter().enumerate() {
         fit.k[t] = x[a];
     }
     Some(fit)
-}
-
-/// Solves the leading `m`×`m` system by Gaussian elimination with partial pivoting; `None`
-/// when singular.
-fn solve(a: &mut [[f64; 5]; 5], b: &mut [f64; 5], m: usize) -> Option<[f64; 5]> {
-    let scale = (0..m).map(|i| a[i][i].abs()).fold(0.0, f64::max);
-    for c in 0..m {
-        let p = (c..m).max_by(|&i, &j| a[i][c].abs().total_cmp(&a[j][c].abs()))?;
-        if a[p][c].abs() <= 1e-10 * scale {
-            return None;
-        }
-        a.swap(c, p);
-        b.swap(c, p);
-        for r in c + 1..m {
-            let f = a[r][c] / a[c][c];
-            for k in c..m {
-                a[r][k] -= f * a[c][k];
-            }
-            b[r] -= f * b[c];
-        }
-    }
-    let mut x = [0.0; 5];
-    for r in (0..m).rev() {
-        x[r] = (b[r] - (r + 1..m).map(|k| a[r][k] * x[k]).sum::<f64>()) / a[r][r];
-    }
-    Some(x)
 }
 
 #[cfg(test)]

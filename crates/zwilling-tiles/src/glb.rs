@@ -53,28 +53,31 @@ const UNSIGNED_BYTE: u32 = 5121;
 const UNSIGNED_SHORT: u32 = 5123;
 const UNSIGNED_INT: u32 = 5125;
 
-/// Collects buffer views and accessors into one binary buffer.
+/// Collects buffer views and accessors for one binary buffer; the views' bytes are kept apart
+/// and copied once, straight into the GLB container.
 struct Bin {
-    data: Vec<u8>,
+    /// Each view's byte offset in the buffer and its bytes.
+    parts: Vec<(usize, Vec<u8>)>,
+    /// Buffer length so far.
+    len: usize,
     views: Vec<Value>,
     accessors: Vec<Value>,
 }
 
 impl Bin {
     fn new() -> Self {
-        Bin { data: Vec::new(), views: Vec::new(), accessors: Vec::new() }
+        Bin { parts: Vec::new(), len: 0, views: Vec::new(), accessors: Vec::new() }
     }
 
-    /// Appends a buffer view (4-byte aligned) and one accessor on it; returns the accessor index.
+    /// Appends a buffer view (8-byte aligned) and one accessor on it; returns the accessor index.
     fn push(&mut self, bytes: Vec<u8>, stride: Option<usize>, target: u32, mut accessor: Value) -> usize {
-        while !self.data.len().is_multiple_of(8) {
-            self.data.push(0);
-        }
-        let mut view = json!({"buffer": 0, "byteOffset": self.data.len(), "byteLength": bytes.len(), "target": target});
+        let offset = self.len.next_multiple_of(8);
+        let mut view = json!({"buffer": 0, "byteOffset": offset, "byteLength": bytes.len(), "target": target});
         if let Some(s) = stride {
             view["byteStride"] = json!(s);
         }
-        self.data.extend_from_slice(&bytes);
+        self.len = offset + bytes.len();
+        self.parts.push((offset, bytes));
         self.views.push(view);
         accessor["bufferView"] = json!(self.views.len() - 1);
         self.accessors.push(accessor);
@@ -91,13 +94,13 @@ fn yup(p: [f32; 3]) -> [f32; 3] {
 fn positions_accessor(bin: &mut Bin, positions: &[[f32; 3]]) -> usize {
     let mut min = [f32::INFINITY; 3];
     let mut max = [f32::NEG_INFINITY; 3];
-    let mut bytes = Vec::with_capacity(positions.len() * 12);
-    for p in positions {
+    let mut bytes = vec![0u8; positions.len() * 12];
+    for (p, b) in positions.iter().zip(bytes.chunks_exact_mut(12)) {
         let q = yup(*p);
         for k in 0..3 {
             min[k] = min[k].min(q[k]);
             max[k] = max[k].max(q[k]);
-            bytes.extend_from_slice(&q[k].to_le_bytes());
+            b[4 * k..4 * k + 4].copy_from_slice(&q[k].to_le_bytes());
         }
     }
     let acc = json!({"componentType": FLOAT, "count": positions.len(), "type": "VEC3", "min": min, "max": max});
@@ -105,35 +108,38 @@ fn positions_accessor(bin: &mut Bin, positions: &[[f32; 3]]) -> usize {
 }
 
 fn colors_accessor(bin: &mut Bin, colors: &[[u8; 4]]) -> usize {
-    let bytes: Vec<u8> = colors.iter().flatten().copied().collect();
+    let bytes: Vec<u8> = colors.as_flattened().to_vec();
     let acc = json!({"componentType": UNSIGNED_BYTE, "normalized": true, "count": colors.len(), "type": "VEC4"});
     bin.push(bytes, None, ARRAY_BUFFER, acc)
 }
 
-/// A scalar vertex attribute padded to a 4-byte stride (glTF requires 4-byte aligned elements).
-fn scalar_accessor(bin: &mut Bin, values: &[u32], size: usize, component: u32) -> usize {
-    let mut bytes = vec![0u8; values.len() * 4];
-    for (i, v) in values.iter().enumerate() {
-        bytes[i * 4..i * 4 + size].copy_from_slice(&v.to_le_bytes()[..size]);
+/// A scalar vertex attribute (`N`-byte little-endian values) padded to a 4-byte stride (glTF
+/// requires 4-byte aligned elements).
+fn scalar_accessor<const N: usize>(
+    bin: &mut Bin,
+    values: impl ExactSizeIterator<Item = [u8; N]>,
+    component: u32,
+) -> usize {
+    let count = values.len();
+    let mut bytes = vec![0u8; count * 4];
+    for (v, b) in values.zip(bytes.chunks_exact_mut(4)) {
+        b[..N].copy_from_slice(&v);
     }
-    let acc = json!({"componentType": component, "count": values.len(), "type": "SCALAR"});
+    let acc = json!({"componentType": component, "count": count, "type": "SCALAR"});
     bin.push(bytes, Some(4), ARRAY_BUFFER, acc)
 }
 
 /// Wraps the glTF JSON and binary buffer into a GLB container (chunks padded to 8 bytes).
 fn container(mut gltf: Value, bin: Bin) -> Vec<u8> {
-    let mut data = bin.data;
-    while !data.len().is_multiple_of(8) {
-        data.push(0);
-    }
-    gltf["buffers"] = json!([{"byteLength": data.len()}]);
+    let data_len = bin.len.next_multiple_of(8);
+    gltf["buffers"] = json!([{"byteLength": data_len}]);
     gltf["bufferViews"] = Value::Array(bin.views);
     gltf["accessors"] = Value::Array(bin.accessors);
     let mut js = serde_json::to_vec(&gltf).expect("JSON of plain values");
     while !js.len().is_multiple_of(8) {
         js.push(b' ');
     }
-    let total = 12 + 8 + js.len() + 8 + data.len();
+    let total = 12 + 8 + js.len() + 8 + data_len;
     let mut out = Vec::with_capacity(total);
     out.extend_from_slice(b"glTF");
     out.extend_from_slice(&2u32.to_le_bytes());
@@ -141,9 +147,14 @@ fn container(mut gltf: Value, bin: Bin) -> Vec<u8> {
     out.extend_from_slice(&(js.len() as u32).to_le_bytes());
     out.extend_from_slice(b"JSON");
     out.extend_from_slice(&js);
-    out.extend_from_slice(&(data.len() as u32).to_le_bytes());
+    out.extend_from_slice(&(data_len as u32).to_le_bytes());
     out.extend_from_slice(b"BIN\0");
-    out.extend_from_slice(&data);
+    let base = out.len();
+    for (offset, bytes) in &bin.parts {
+        out.resize(base + offset, 0);
+        out.extend_from_slice(bytes);
+    }
+    out.resize(total, 0);
     out
 }
 
@@ -170,15 +181,14 @@ pub fn encode_points(p: &PointContent) -> Vec<u8> {
     let mut props = serde_json::Map::new();
     let mut schema_props = serde_json::Map::new();
     if p.intensity.len() == n && n > 0 {
-        let v: Vec<u32> = p.intensity.iter().map(|&x| x as u32).collect();
-        attributes.insert("_INTENSITY".into(), json!(scalar_accessor(&mut bin, &v, 2, UNSIGNED_SHORT)));
+        let acc = scalar_accessor(&mut bin, p.intensity.iter().map(|x| x.to_le_bytes()), UNSIGNED_SHORT);
+        attributes.insert("_INTENSITY".into(), json!(acc));
         props.insert("intensity".into(), json!({"attribute": "_INTENSITY"}));
         schema_props.insert("intensity".into(), json!({"type": "SCALAR", "componentType": "UINT16"}));
     }
     let mut used = vec![];
     if p.classification.len() == n && n > 0 {
-        let v: Vec<u32> = p.classification.iter().map(|&x| x as u32).collect();
-        let acc = scalar_accessor(&mut bin, &v, 1, UNSIGNED_BYTE);
+        let acc = scalar_accessor(&mut bin, p.classification.iter().map(|&x| [x]), UNSIGNED_BYTE);
         attributes.insert("_CLASSIFICATION".into(), json!(acc));
         attributes.insert("_FEATURE_ID_0".into(), json!(acc));
         props.insert("classification".into(), json!({"attribute": "_CLASSIFICATION"}));

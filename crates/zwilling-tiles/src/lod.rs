@@ -14,11 +14,12 @@
 //! ([`select_upper`]), and each chunk's own subtree is built independently ([`build_subtree`]).
 //!
 //! ```
-//! use zwilling_tiles::lod::{build_subtree, Cube, LodParams, NodeKey};
+//! use zwilling_tiles::lod::{address, build_subtree, Cube, LodParams, NodeKey};
 //! let pts: Vec<[f64; 3]> = (0..1000).map(|i| [(i % 10) as f64, (i / 10 % 10) as f64, (i / 100) as f64]).collect();
-//! let idx: Vec<u32> = (0..1000).collect();
 //! let cube = Cube { min: [0.0; 3], size: 10.0 };
-//! let nodes = build_subtree(&pts, &cube, NodeKey::ROOT, idx, &LodParams { max_points_per_tile: 100, grid: 4 });
+//! let addresses: Vec<[u32; 3]> = pts.iter().map(|p| address(&cube, NodeKey::ROOT, *p)).collect();
+//! let idx: Vec<u32> = (0..1000).collect();
+//! let nodes = build_subtree(&addresses, NodeKey::ROOT, idx, &LodParams { max_points_per_tile: 100, grid: 4 });
 //! assert_eq!(nodes.iter().map(|(_, v)| v.len()).sum::<usize>(), 1000);
 //! ```
 
@@ -85,6 +86,7 @@ impl NodeKey {
     }
 
     /// The node at `level` containing position `p`.
+    #[inline]
     pub fn containing(cube: &Cube, level: u8, p: [f64; 3]) -> NodeKey {
         let n = 1u64 << level;
         // `max(0.0) as u64` is floor for the non-negative values left (and 0 for NaN), without a libm call.
@@ -93,6 +95,7 @@ impl NodeKey {
     }
 
     /// Minimum corner and edge length of this node's cube.
+    #[inline]
     pub fn bounds(&self, cube: &Cube) -> ([f64; 3], f64) {
         let s = cube.size / (1u64 << self.level) as f64;
         ([cube.min[0] + self.x as f64 * s, cube.min[1] + self.y as f64 * s, cube.min[2] + self.z as f64 * s], s)
@@ -104,99 +107,134 @@ impl NodeKey {
     }
 }
 
-/// One point per lattice cell, first come first served; returns (selected, rest) in input order.
-fn sample(points: &[[f64; 3]], idx: Vec<u32>, min: [f64; 3], size: f64, grid: u32) -> (Vec<u32>, Vec<u32>) {
-    let g = grid as usize;
-    let mut taken = vec![0u64; (g * g * g).div_ceil(64)];
-    let scale = grid as f64 / size;
-    let (mut sel, mut rest) = (Vec::new(), Vec::with_capacity(idx.len()));
-    for i in idx {
-        let p = points[i as usize];
-        let c = |k: usize| (((p[k] - min[k]) * scale).max(0.0) as usize).min(g - 1);
-        let cell = (c(2) * g + c(1)) * g + c(0);
-        let (w, b) = (cell / 64, 1u64 << (cell % 64));
-        if taken[w] & b == 0 {
-            taken[w] |= b;
-            sel.push(i);
-        } else {
-            rest.push(i);
-        }
-    }
-    (sel, rest)
+/// Bits of a point's [address](address) per axis: its position in the root cube as a 32-bit
+/// fixed-point fraction, so the node at level `l` is the top `l` bits and the cell of a
+/// `2^g`-lattice over that node the next `g` bits (`l + g ≤ 32` since `l < MAX_LEVEL`, `g ≤ 8`).
+const ADDRESS_BITS: u32 = 32;
+
+/// A point's address: per axis `⌊(p − min) / size · 2^32⌋`, clamped into `node`'s range, so every
+/// point handed to [`build_subtree`] / [`select_upper`] for `node` lies inside it even when
+/// rounding put it a hair outside. Node, octant and lattice cell of every level are bit fields of
+/// the address, so the whole-tree and the chunked build take the same decisions exactly.
+#[inline]
+pub fn address(cube: &Cube, node: NodeKey, p: [f64; 3]) -> [u32; 3] {
+    let s = ADDRESS_BITS - node.level as u32;
+    let scale = (1u64 << ADDRESS_BITS) as f64 / cube.size;
+    let a = |k: usize, n: u32| {
+        let lo = (n as u64) << s;
+        let hi = lo + (1u64 << s) - 1;
+        // `as u64` saturates (and maps NaN to 0); the clamp keeps the point inside `node`.
+        (((p[k] - cube.min[k]) * scale) as u64).clamp(lo, hi) as u32
+    };
+    [a(0, node.x), a(1, node.y), a(2, node.z)]
 }
 
-/// Builds the subtree rooted at `node` from the points `idx` (indices into `points`, all inside
-/// the node's cube). Returns `(node, point indices)` for every non-empty node, sorted by key.
+/// Lattice cell of `a` (an address inside `node`) on the `2^gb` lattice over `node`, as indices.
+#[inline]
+fn cell(a: [u32; 3], node: &NodeKey, gb: u32) -> [usize; 3] {
+    let s = ADDRESS_BITS - gb - node.level as u32;
+    let m = (1u32 << gb) - 1;
+    [((a[0] >> s) & m) as usize, ((a[1] >> s) & m) as usize, ((a[2] >> s) & m) as usize]
+}
+
+/// Builds the subtree rooted at `node` from the points `idx` (indices into `addresses`, all
+/// inside the node; see [`address`]). Returns `(node, point indices)` for every non-empty node,
+/// sorted by key.
 pub fn build_subtree(
-    points: &[[f64; 3]],
-    cube: &Cube,
+    addresses: &[[u32; 3]],
     node: NodeKey,
     idx: Vec<u32>,
     params: &LodParams,
 ) -> Vec<(NodeKey, Vec<u32>)> {
-    let mut out = build_rec(points, cube, node, idx, params);
+    assert!(params.grid.is_power_of_two() && params.grid <= 256, "lattice must be a power of two ≤ 256");
+    let mut out = build_rec(addresses, node, idx, params);
     out.sort_by_key(|(k, _)| *k);
     out
 }
 
-fn build_rec(
-    points: &[[f64; 3]],
-    cube: &Cube,
-    node: NodeKey,
-    idx: Vec<u32>,
-    p: &LodParams,
-) -> Vec<(NodeKey, Vec<u32>)> {
+/// One node: one point per lattice cell, first come first served, the rest split by octant (the
+/// top bit of the cell index) in input order — one pass over the node's points.
+fn build_rec(addresses: &[[u32; 3]], node: NodeKey, idx: Vec<u32>, p: &LodParams) -> Vec<(NodeKey, Vec<u32>)> {
     if idx.is_empty() {
         return vec![];
     }
     if idx.len() <= p.max_points_per_tile || node.level >= MAX_LEVEL {
         return vec![(node, idx)];
     }
-    let (min, size) = node.bounds(cube);
-    let (sel, rest) = sample(points, idx, min, size, p.grid);
-    let half = [min[0] + size / 2.0, min[1] + size / 2.0, min[2] + size / 2.0];
+    let gb = p.grid.trailing_zeros();
+    let g = p.grid as usize;
+    let mut taken = vec![0u64; (g * g * g).div_ceil(64)];
+    let mut sel = Vec::new();
     let mut parts: [Vec<u32>; 8] = Default::default();
-    for i in rest {
-        let q = points[i as usize];
-        let o = (q[0] >= half[0]) as usize | ((q[1] >= half[1]) as usize) << 1 | ((q[2] >= half[2]) as usize) << 2;
-        parts[o].push(i);
+    let top = gb - 1;
+    for i in idx {
+        let c = cell(addresses[i as usize], &node, gb);
+        let id = (c[2] * g + c[1]) * g + c[0];
+        let (w, b) = (id / 64, 1u64 << (id % 64));
+        if taken[w] & b == 0 {
+            taken[w] |= b;
+            sel.push(i);
+        } else {
+            let o = (c[0] >> top) | (c[1] >> top) << 1 | (c[2] >> top) << 2;
+            parts[o].push(i);
+        }
     }
+    drop(taken);
     let mut out = vec![(node, sel)];
     let children: Vec<Vec<(NodeKey, Vec<u32>)>> = parts
         .into_iter()
         .enumerate()
         .collect::<Vec<_>>()
         .into_par_iter()
-        .map(|(o, part)| build_rec(points, cube, node.child(o as u8), part, p))
+        .map(|(o, part)| build_rec(addresses, node.child(o as u8), part, p))
         .collect();
     out.extend(children.into_iter().flatten());
     out
 }
 
-/// For the points of one chunk (all inside `chunk`'s cube, in input order), picks the points
-/// that belong to the levels above the chunk (0 .. chunk.level), one per lattice cell per level.
+/// For the points of one chunk (addresses inside `chunk`, in input order), picks the points that
+/// belong to the levels above the chunk (0 .. chunk.level), one per lattice cell per level, in
+/// one pass: a point goes to the shallowest level whose cell is still free, exactly as level
+/// after level selection over the points left would. Only the part of each ancestor's lattice
+/// that covers the chunk is kept (`(grid / 2^(chunk.level − l))³` bits at level `l`).
 /// Returns the selections per ancestor node (ordered from the root down) and the remaining
 /// points for the chunk's own subtree. Requires `grid ≥ 2^chunk.level`.
 pub fn select_upper(
-    points: &[[f64; 3]],
-    cube: &Cube,
+    addresses: &[[u32; 3]],
     chunk: NodeKey,
     idx: Vec<u32>,
     params: &LodParams,
 ) -> (Vec<(NodeKey, Vec<u32>)>, Vec<u32>) {
     assert!(params.grid as u64 >= 1u64 << chunk.level, "lattice too coarse for the chunk level");
-    let mut rest = idx;
-    let mut ups = Vec::with_capacity(chunk.level as usize);
-    for level in 0..chunk.level {
-        let anc = chunk.ancestor(level);
-        let (min, size) = anc.bounds(cube);
-        let (sel, r) = sample(points, rest, min, size, params.grid);
-        rest = r;
-        if !sel.is_empty() {
-            ups.push((anc, sel));
+    let gb = params.grid.trailing_zeros();
+    let levels = chunk.level as u32;
+    // Per level l: shift from an address to the level-l cell, the chunk's first cell, edge in cells.
+    let geo: Vec<(u32, [u32; 3], usize)> = (0..levels)
+        .map(|l| {
+            let d = gb - (levels - l);
+            (ADDRESS_BITS - gb - l, [chunk.x << d, chunk.y << d, chunk.z << d], 1usize << d)
+        })
+        .collect();
+    let mut taken: Vec<Vec<u64>> = geo.iter().map(|&(_, _, e)| vec![0u64; (e * e * e).div_ceil(64)]).collect();
+    let mut sels: Vec<Vec<u32>> = vec![Vec::new(); levels as usize];
+    let mut rest = Vec::with_capacity(idx.len());
+    'points: for i in idx {
+        let a = addresses[i as usize];
+        for (l, &(shift, first, edge)) in geo.iter().enumerate() {
+            let c = |k: usize| ((a[k] >> shift) - first[k]) as usize;
+            let id = (c(2) * edge + c(1)) * edge + c(0);
+            let (w, b) = (id / 64, 1u64 << (id % 64));
+            let t = &mut taken[l][w];
+            if *t & b == 0 {
+                *t |= b;
+                sels[l].push(i);
+                continue 'points;
+            }
         }
+        rest.push(i);
     }
-    (ups, rest)
+    let ups = sels.into_iter().enumerate().filter(|(_, s)| !s.is_empty()).map(|(l, s)| (chunk.ancestor(l as u8), s));
+    (ups.collect(), rest)
 }
 
 #[cfg(test)]
@@ -222,7 +260,8 @@ mod tests {
         let pts = plane(200_000);
         let cube = Cube { min: [0.0; 3], size: 64.0 };
         let params = LodParams { max_points_per_tile: 5_000, grid: 32 };
-        let nodes = build_subtree(&pts, &cube, NodeKey::ROOT, (0..pts.len() as u32).collect(), &params);
+        let addr: Vec<[u32; 3]> = pts.iter().map(|p| address(&cube, NodeKey::ROOT, *p)).collect();
+        let nodes = build_subtree(&addr, NodeKey::ROOT, (0..pts.len() as u32).collect(), &params);
         let mut seen = vec![false; pts.len()];
         for (k, v) in &nodes {
             let (min, size) = k.bounds(&cube);
@@ -251,19 +290,21 @@ mod tests {
         let cube = Cube { min: [0.0; 3], size: 64.0 };
         let params = LodParams { max_points_per_tile: 2_000, grid: 16 };
         let all: Vec<u32> = (0..pts.len() as u32).collect();
-        let whole = build_subtree(&pts, &cube, NodeKey::ROOT, all.clone(), &params);
+        let addr: Vec<[u32; 3]> = pts.iter().map(|p| address(&cube, NodeKey::ROOT, *p)).collect();
+        let whole = build_subtree(&addr, NodeKey::ROOT, all.clone(), &params);
         let l0 = 2u8;
         let mut chunks: std::collections::BTreeMap<NodeKey, Vec<u32>> = Default::default();
         for &i in &all {
-            chunks.entry(NodeKey::containing(&cube, l0, pts[i as usize])).or_default().push(i);
+            let a = addr[i as usize].map(|v| v >> (32 - l0 as u32));
+            chunks.entry(NodeKey { level: l0, x: a[0], y: a[1], z: a[2] }).or_default().push(i);
         }
         let mut merged: std::collections::BTreeMap<NodeKey, Vec<u32>> = Default::default();
         for (ck, idx) in chunks {
-            let (ups, rest) = select_upper(&pts, &cube, ck, idx, &params);
+            let (ups, rest) = select_upper(&addr, ck, idx, &params);
             for (k, v) in ups {
                 merged.entry(k).or_default().extend(v);
             }
-            for (k, v) in build_subtree(&pts, &cube, ck, rest, &params) {
+            for (k, v) in build_subtree(&addr, ck, rest, &params) {
                 merged.entry(k).or_default().extend(v);
             }
         }

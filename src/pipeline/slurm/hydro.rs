@@ -5,8 +5,16 @@
 //! Stages (per tile = one array task per tile; global = one task):
 //! `fill-pass` (per tile) → `fill-global` → `fill-final` (per tile) → `dir-pass` (per tile, reads
 //! one-cell strips of the neighbours' filled tiles for its halo) → `flats-global` → `acc-pass` (per tile) →
-//! `acc-global` → `acc-final` (per tile) → `mosaic` (writes `filled.tif`, `d8.tif`,
-//! `accumulation.tif` exactly as `zwilling rain fill` / `rain flow` do for the whole DTM).
+//! `acc-global` → `acc-final` (per tile) → `mosaic`.
+//!
+//! How the products are assembled depends on [`Mosaic`] (`--hydro-mosaic`):
+//! - `cog` (default): `mosaic` writes `filled.tif`, `d8.tif`, `accumulation.tif` exactly as
+//!   `zwilling rain fill` / `rain flow` do for the whole DTM (one node holds 17 bytes per cell).
+//! - `vrt`: `fill-final`, `acc-pass` and `acc-final` also write their tile's product as a COG
+//!   (`tiles/filled-<t>.tif`, `tiles/d8-<t>.tif`, `tiles/accumulation-<t>.tif`: the exact cut of the
+//!   whole-grid product, its transform shifted to the tile), and `mosaic` writes `filled.vrt`,
+//!   `d8.vrt`, `accumulation.vrt` (GDAL VRT, [`write_vrt_mosaic`]) without reading a pixel.
+//! - `both`: the tile COGs and VRTs, and the whole-grid COGs.
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -14,18 +22,58 @@ use std::str::FromStr;
 
 use serde::{de::DeserializeOwned, Deserialize, Serialize};
 use zwilling_core::{Error, Grid, Result};
-use zwilling_io::raster::{read_geotiff_info, read_geotiff_window_f32, write_cog, CogOptions, GeoTiffInfo, Resampling};
-use zwilling_tiled::{accumulation, directions, fill, TileLayout};
+use zwilling_io::raster::{
+    read_geotiff_info, read_geotiff_window_f32, write_cog, write_vrt_mosaic, CogOptions, GeoTiffInfo, Resampling,
+    Sample, SampleType, VrtMosaic, VrtTile,
+};
+use zwilling_tiled::{accumulation, directions, fill, TileLayout, TileRect};
 
 use super::{Job, Task, Work};
 
-/// Tiles across and down (`--hydro-tiles 4x2`).
+/// How the `mosaic` task assembles the per-tile products (`--hydro-mosaic`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum Mosaic {
+    /// Whole-grid COGs `filled.tif`, `d8.tif`, `accumulation.tif`, assembled on one node.
+    #[default]
+    Cog,
+    /// Per-tile COGs (`tiles/*-<t>.tif`) and GDAL VRTs `filled.vrt`, `d8.vrt`, `accumulation.vrt`
+    /// over them; no task holds more than one tile.
+    Vrt,
+    /// Both: the per-tile COGs and VRTs, and the whole-grid COGs.
+    Both,
+}
+
+impl Mosaic {
+    /// The name on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            Mosaic::Cog => "cog",
+            Mosaic::Vrt => "vrt",
+            Mosaic::Both => "both",
+        }
+    }
+
+    /// True when the per-tile stages write tile COGs and `mosaic` writes VRTs.
+    pub fn tiles(self) -> bool {
+        self != Mosaic::Cog
+    }
+
+    /// True when `mosaic` writes the whole-grid COGs.
+    pub fn whole(self) -> bool {
+        self != Mosaic::Vrt
+    }
+}
+
+/// Tiles across and down (`--hydro-tiles 4x2`), and how their products are assembled
+/// (`--hydro-mosaic`, [`Mosaic::Cog`] unless set).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TileCount {
     /// Tiles across.
     pub cols: usize,
     /// Tiles down.
     pub rows: usize,
+    /// How `mosaic` assembles the products.
+    pub mosaic: Mosaic,
 }
 
 impl FromStr for TileCount {
@@ -34,7 +82,7 @@ impl FromStr for TileCount {
         let (a, b) = s.split_once(['x', 'X']).ok_or_else(|| format!("'{s}': expected COLSxROWS, e.g. 4x2"))?;
         let p = |v: &str| v.trim().parse::<usize>().ok().filter(|&n| n > 0);
         match (p(a), p(b)) {
-            (Some(cols), Some(rows)) => Ok(TileCount { cols, rows }),
+            (Some(cols), Some(rows)) => Ok(TileCount { cols, rows, mosaic: Mosaic::Cog }),
             _ => Err(format!("'{s}': expected two positive numbers COLSxROWS, e.g. 4x2")),
         }
     }
@@ -47,6 +95,21 @@ impl fmt::Display for TileCount {
 }
 
 impl TileCount {
+    /// The same tiling with products assembled as `mosaic`.
+    pub fn with_mosaic(self, mosaic: Mosaic) -> Self {
+        TileCount { mosaic, ..self }
+    }
+
+    /// The options that select this tiling in a task's command line (`--hydro-tiles 4x2`, and
+    /// `--hydro-mosaic vrt|both` unless `cog`).
+    pub fn task_args(&self) -> Vec<String> {
+        let mut a = vec!["--hydro-tiles".to_string(), self.to_string()];
+        if self.mosaic != Mosaic::Cog {
+            a.extend(["--hydro-mosaic".to_string(), self.mosaic.name().to_string()]);
+        }
+        a
+    }
+
     /// Number of array tasks of a per-tile stage.
     pub fn count(&self) -> usize {
         self.cols * self.rows
@@ -87,6 +150,20 @@ pub struct HydroTask {
     pub dir: PathBuf,
 }
 
+impl HydroTask {
+    /// What enters the task's manifest hash besides its inputs: the task id and the tiling, and
+    /// the mosaic choice for the stages whose outputs depend on it (unchanged for `cog`, so
+    /// manifests of earlier runs stay valid).
+    pub fn hash_argv(&self, id: &str) -> Vec<String> {
+        let mut v = vec![id.to_string(), self.tiles.to_string()];
+        if self.tiles.mosaic != Mosaic::Cog && matches!(self.stage, "fill-final" | "acc-pass" | "acc-final" | "mosaic")
+        {
+            v.push(self.tiles.mosaic.name().to_string());
+        }
+        v
+    }
+}
+
 fn global(stage: &str) -> bool {
     stage.ends_with("-global") || stage == "mosaic"
 }
@@ -101,6 +178,7 @@ pub fn jobs(out: &Path, dtm: &Path, tiles: TileCount) -> Vec<Job> {
     let n = tiles.count();
     let all = |name: &str, ext: &str| (0..n).map(|t| tile_file(&dir, name, t, ext)).collect::<Vec<_>>();
     let layout_json = dir.join("tiles").join("layout.json");
+    let cogs = tiles.mosaic.tiles();
     STAGES
         .iter()
         .map(|&stage| {
@@ -116,7 +194,11 @@ pub fn jobs(out: &Path, dtm: &Path, tiles: TileCount) -> Vec<Job> {
                             o.push(layout_json.clone());
                             (all("fill", "json"), o)
                         }
-                        "fill-final" => (vec![dtm.to_path_buf(), f("spill", "json")], vec![f("filled", "f32")]),
+                        "fill-final" => {
+                            let mut o = vec![f("filled", "f32")];
+                            o.extend(cogs.then(|| f("filled", "tif")));
+                            (vec![dtm.to_path_buf(), f("spill", "json")], o)
+                        }
                         "dir-pass" => {
                             let mut i = all("filled", "f32");
                             i.push(layout_json.clone());
@@ -124,16 +206,40 @@ pub fn jobs(out: &Path, dtm: &Path, tiles: TileCount) -> Vec<Job> {
                         }
                         "flats-global" => (all("flats", "json"), all("flatdir", "json")),
                         "acc-pass" => {
-                            (vec![f("dirpass", "u8"), f("flatdir", "json")], vec![f("d8", "u8"), f("links", "json")])
+                            let mut i = vec![f("dirpass", "u8"), f("flatdir", "json")];
+                            let mut o = vec![f("d8", "u8"), f("links", "json")];
+                            if cogs {
+                                i.push(dtm.to_path_buf());
+                                o.push(f("d8", "tif"));
+                            }
+                            (i, o)
                         }
                         "acc-global" => (all("links", "json"), all("inflow", "json")),
-                        "acc-final" => (vec![f("d8", "u8"), f("inflow", "json")], vec![f("acc", "f64")]),
+                        "acc-final" => {
+                            let mut i = vec![f("d8", "u8"), f("inflow", "json")];
+                            let mut o = vec![f("acc", "f64")];
+                            if cogs {
+                                i.push(dtm.to_path_buf());
+                                o.push(f("accumulation", "tif"));
+                            }
+                            (i, o)
+                        }
                         _ => {
-                            let mut i = vec![dtm.to_path_buf()];
-                            i.extend(all("filled", "f32"));
-                            i.extend(all("d8", "u8"));
-                            i.extend(all("acc", "f64"));
-                            (i, ["filled.tif", "d8.tif", "accumulation.tif"].iter().map(|p| dir.join(p)).collect())
+                            let (mut i, mut o) = (vec![dtm.to_path_buf()], vec![]);
+                            if tiles.mosaic.whole() {
+                                i.extend(all("filled", "f32"));
+                                i.extend(all("d8", "u8"));
+                                i.extend(all("acc", "f64"));
+                                o.extend(["filled.tif", "d8.tif", "accumulation.tif"].iter().map(|p| dir.join(p)));
+                            }
+                            if cogs {
+                                i.push(layout_json.clone());
+                                for p in PRODUCTS {
+                                    i.extend(all(p, "tif"));
+                                }
+                                o.extend(PRODUCTS.iter().map(|p| dir.join(format!("{p}.vrt"))));
+                            }
+                            (i, o)
                         }
                     };
                     let id = match tile {
@@ -148,6 +254,9 @@ pub fn jobs(out: &Path, dtm: &Path, tiles: TileCount) -> Vec<Job> {
         })
         .collect()
 }
+
+/// The products, as named in `OUT/hydro` (`<name>.tif`, `<name>.vrt`) and `tiles/<name>-<t>.tif`.
+pub const PRODUCTS: [&str; 3] = ["filled", "d8", "accumulation"];
 
 /// The DTM's tile layout and NoData value, written by `fill-global` for the later stages.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -286,12 +395,18 @@ pub fn run(h: &HydroTask) -> Result<()> {
             let dem = dtm_info(&h.dtm)?;
             let layout = h.tiles.layout(dem.width, dem.height)?;
             if t >= layout.count() {
+                placeholder(h, "filled", t)?;
                 return write_bytes(&f("filled", t, "f32"), b"");
             }
             let spill: fill::TileSpill = read_json(&f("spill", t, "json"))?;
             let window = read_dtm_window(&h.dtm, &layout, t)?;
             let v = fill::finalise_fill_tile(&layout, t, &window.data, dem.nodata, &spill)?;
-            write_bytes(&f("filled", t, "f32"), &v.iter().flat_map(|x| x.to_le_bytes()).collect::<Vec<_>>())
+            write_bytes(&f("filled", t, "f32"), &v.iter().flat_map(|x| x.to_le_bytes()).collect::<Vec<_>>())?;
+            if h.tiles.mosaic.tiles() {
+                // As `mosaic` writes filled.tif: f32, the DTM's NoData, average overviews.
+                write_cog(&f("filled", t, "tif"), &tile_grid(&dem, layout.tile(t), v, dem.nodata), &continuous())?;
+            }
+            Ok(())
         }
         ("dir-pass", Some(t)) => {
             let LayoutFile { layout, nodata } = lf.expect("read above");
@@ -320,6 +435,7 @@ pub fn run(h: &HydroTask) -> Result<()> {
         ("acc-pass", Some(t)) => {
             let layout = lf.expect("read above").layout;
             if t >= layout.count() {
+                placeholder(h, "d8", t)?;
                 write_bytes(&f("d8", t, "u8"), b"")?;
                 return write_bytes(&f("links", t, "json"), b"null");
             }
@@ -327,6 +443,12 @@ pub fn run(h: &HydroTask) -> Result<()> {
             let flats: directions::TileFlatDirections = read_json(&f("flatdir", t, "json"))?;
             directions::finalise_directions_tile(&layout, t, &mut dir, &flats)?;
             write_bytes(&f("d8", t, "u8"), &dir)?;
+            if h.tiles.mosaic.tiles() {
+                // As `mosaic` writes d8.tif: ESRI codes, u8, no NoData, nearest overviews.
+                let dem = dtm_info(&h.dtm)?;
+                let esri = zwilling_rain::d8::to_esri(&tile_grid(&dem, layout.tile(t), dir.clone(), None));
+                write_cog(&f("d8", t, "tif"), &esri, &classes())?;
+            }
             write_json(&f("links", t, "json"), &accumulation::accumulation_tile_pass(&layout, t, &dir, None)?)
         }
         ("acc-global", None) => {
@@ -345,22 +467,99 @@ pub fn run(h: &HydroTask) -> Result<()> {
         ("acc-final", Some(t)) => {
             let layout = lf.expect("read above").layout;
             if t >= layout.count() {
+                placeholder(h, "accumulation", t)?;
                 return write_bytes(&f("acc", t, "f64"), b"");
             }
             let dir = read_bytes(&f("d8", t, "u8"), layout.tile(t).len())?;
             let inflow: accumulation::TileInflow = read_json(&f("inflow", t, "json"))?;
             let acc = accumulation::finalise_accumulation_tile(&layout, t, &dir, None, &inflow)?;
-            write_bytes(&f("acc", t, "f64"), &acc.iter().flat_map(|x| x.to_le_bytes()).collect::<Vec<_>>())
+            write_bytes(&f("acc", t, "f64"), &acc.iter().flat_map(|x| x.to_le_bytes()).collect::<Vec<_>>())?;
+            if h.tiles.mosaic.tiles() {
+                // As `mosaic` writes accumulation.tif: area (cells × cell area) as f32, NaN NoData.
+                let dem = dtm_info(&h.dtm)?;
+                let cell = dem.transform.cell_x * dem.transform.cell_y;
+                let area = acc.iter().map(|&v| (v * cell) as f32).collect();
+                let area = tile_grid(&dem, layout.tile(t), area, Some(f64::NAN));
+                write_cog(&f("accumulation", t, "tif"), &area, &continuous())?;
+            }
+            Ok(())
         }
         ("mosaic", None) => mosaic(h, &lf.expect("read above").layout),
         (stage, tile) => Err(Error::invalid(format!("hydrology stage {stage} has no task {tile:?}"))),
     }
 }
 
-/// Assembles the tiles into the three products, written as `zwilling rain fill` / `rain flow` do.
+/// COG options of continuous products (elevations, areas): average overviews.
+fn continuous() -> CogOptions {
+    CogOptions { resampling: Resampling::Average, ..Default::default() }
+}
+
+/// COG options of class products (D8 codes): nearest overviews.
+fn classes() -> CogOptions {
+    CogOptions { resampling: Resampling::Nearest, ..Default::default() }
+}
+
+/// The cells of tile `rect` as a grid with the DTM's CRS and its transform shifted to the tile
+/// (`origin_x + col0 · cell_x`, `origin_y − row0 · cell_y`, as `read_geotiff_window` computes it).
+fn tile_grid<T>(dem: &GeoTiffInfo, rect: TileRect, data: Vec<T>, nodata: Option<f64>) -> Grid<T> {
+    let mut transform = dem.transform;
+    transform.origin_x += rect.col0 as f64 * transform.cell_x;
+    transform.origin_y -= rect.row0 as f64 * transform.cell_y;
+    Grid { width: rect.cols, height: rect.rows, data, transform, crs: dem.crs.clone(), nodata }
+}
+
+/// A task beyond the layout's tiles (small DTMs) leaves its tile COG as an empty placeholder,
+/// as it does its raw outputs, so that its manifest record is complete; no VRT names it.
+fn placeholder(h: &HydroTask, product: &str, t: usize) -> Result<()> {
+    if h.tiles.mosaic.tiles() {
+        write_bytes(&tile_file(&h.dir, product, t, "tif"), b"")?;
+    }
+    Ok(())
+}
+
+/// The products of the run's [`Mosaic`] choice: the whole-grid COGs and/or the VRTs.
 fn mosaic(h: &HydroTask, layout: &TileLayout) -> Result<()> {
-    // The DTM's georeferencing only: the tiles cover every cell.
+    // The DTM's georeferencing only (its directories): the tiles cover every cell.
     let info = dtm_info(&h.dtm)?;
+    if h.tiles.mosaic.tiles() {
+        write_vrts(h, layout, &info)?;
+    }
+    if h.tiles.mosaic.whole() {
+        whole_grid_cogs(h, layout, info)?;
+    }
+    Ok(())
+}
+
+/// `filled.vrt`, `d8.vrt`, `accumulation.vrt` over the tile COGs: XML only, no pixel is read.
+fn write_vrts(h: &HydroTask, layout: &TileLayout, info: &GeoTiffInfo) -> Result<()> {
+    let types: [(SampleType, Option<f64>); 3] =
+        [(f32::TYPE, info.nodata), (u8::TYPE, None), (f32::TYPE, Some(f64::NAN))];
+    for (product, (sample_type, nodata)) in PRODUCTS.iter().zip(types) {
+        let tiles = (0..layout.count())
+            .map(|t| {
+                let r = layout.tile(t);
+                let file = PathBuf::from("tiles").join(format!("{product}-{t}.tif"));
+                VrtTile { file, col0: r.col0, row0: r.row0, cols: r.cols, rows: r.rows }
+            })
+            .collect();
+        let m = VrtMosaic {
+            width: info.width,
+            height: info.height,
+            transform: info.transform,
+            crs: info.crs.clone(),
+            nodata,
+            sample_type,
+            block_size: continuous().tile_size,
+            tiles,
+        };
+        write_vrt_mosaic(&h.dir.join(format!("{product}.vrt")), &m)?;
+    }
+    Ok(())
+}
+
+/// Assembles the tiles into the three whole-grid products, written as `zwilling rain fill` /
+/// `rain flow` do.
+fn whole_grid_cogs(h: &HydroTask, layout: &TileLayout, info: GeoTiffInfo) -> Result<()> {
     let (width, n) = (info.width, info.width * info.height);
     let f = |name: &str, t: usize, ext: &str| tile_file(&h.dir, name, t, ext);
     let mut filled = vec![0f32; n];
@@ -383,14 +582,12 @@ fn mosaic(h: &HydroTask, layout: &TileLayout) -> Result<()> {
     let dir = filled.with_data(dir);
     let mut acc = dir.with_data(acc);
     acc.nodata = Some(f64::NAN);
-    let continuous = CogOptions { resampling: Resampling::Average, ..Default::default() };
-    let classes = CogOptions { resampling: Resampling::Nearest, ..Default::default() };
-    write_cog(&h.dir.join("filled.tif"), &filled, &continuous)?;
+    write_cog(&h.dir.join("filled.tif"), &filled, &continuous())?;
     let cell = filled.transform.cell_x * filled.transform.cell_y;
     let mut area = acc.map(|&v| (v * cell) as f32);
     area.nodata = Some(f64::NAN);
-    write_cog(&h.dir.join("accumulation.tif"), &area, &continuous)?;
-    write_cog(&h.dir.join("d8.tif"), &zwilling_rain::d8::to_esri(&dir), &classes)
+    write_cog(&h.dir.join("accumulation.tif"), &area, &continuous())?;
+    write_cog(&h.dir.join("d8.tif"), &zwilling_rain::d8::to_esri(&dir), &classes())
 }
 
 #[cfg(test)]
@@ -400,12 +597,142 @@ mod tests {
 
     #[test]
     fn tile_count_parses() {
-        assert_eq!("4x2".parse::<TileCount>().unwrap(), TileCount { cols: 4, rows: 2 });
+        let t = TileCount { cols: 4, rows: 2, mosaic: Mosaic::Cog };
+        assert_eq!("4x2".parse::<TileCount>().unwrap(), t);
         assert_eq!("4x2".parse::<TileCount>().unwrap().to_string(), "4x2");
         assert!("4".parse::<TileCount>().is_err());
         assert!("0x3".parse::<TileCount>().is_err());
-        let l = TileCount { cols: 4, rows: 2 }.layout(10, 5).unwrap();
+        let l = t.layout(10, 5).unwrap();
         assert_eq!((l.tile_width, l.tile_height, l.count()), (3, 3, 8));
+        assert_eq!(t.task_args(), ["--hydro-tiles", "4x2"]);
+        assert_eq!(t.with_mosaic(Mosaic::Both).task_args(), ["--hydro-tiles", "4x2", "--hydro-mosaic", "both"]);
+    }
+
+    /// A 37 × 23-cell DTM (EPSG:25832 + DHHN2016, NoData −9999 in three cells) as a COG with
+    /// 16 × 16 blocks, which the windowed reads of 10 × 8-cell hydrology tiles cross.
+    fn test_dtm(dir: &Path, nodata: bool) -> PathBuf {
+        let mut dem = Grid::filled(37, 23, zwilling_core::GeoTransform::new(100.0, 200.0, 0.5), 0.0f32);
+        for (i, z) in dem.data.iter_mut().enumerate() {
+            let (c, r) = (i % 37, i / 37);
+            *z = ((c * 7919 + r * 104729) % 13) as f32 * 0.25 + (c as f32 - 18.0).abs() * 0.1;
+        }
+        if nodata {
+            dem.crs = zwilling_core::CrsInfo::compound(25832, 7837);
+            dem.nodata = Some(-9999.0);
+            for (c, r) in [(0, 0), (20, 11), (36, 22)] {
+                dem.data[r * 37 + c] = -9999.0;
+            }
+        }
+        let dtm = dir.join("dtm.tif");
+        write_cog(&dtm, &dem, &CogOptions { tile_size: 16, ..Default::default() }).unwrap();
+        dtm
+    }
+
+    /// Runs every task of every stage, in order, as separate calls through files.
+    fn run_all(out: &Path, dtm: &Path, tiles: TileCount) {
+        for job in jobs(out, dtm, tiles) {
+            for task in &job.tasks {
+                let Work::Hydro(h) = &task.work else { unreachable!() };
+                run(h).unwrap();
+                for o in &task.outputs {
+                    assert!(o.exists(), "{} did not write its output {}", task.id, o.display());
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn vrt_tiles_are_the_cuts_of_the_whole_grid_products() {
+        let dir = tempfile::tempdir().unwrap();
+        let dtm = test_dtm(dir.path(), true);
+        // 4 × 7 tasks on 37 × 23 cells: tiles of 10 × 4, the last row of tiles 3 high, and one
+        // task beyond the layout's 24 tiles (placeholders).
+        let tiles: TileCount = "4x7".parse().unwrap();
+        let (cog, vrt, both) = (dir.path().join("cog"), dir.path().join("vrt"), dir.path().join("both"));
+        run_all(&cog, &dtm, tiles);
+        run_all(&vrt, &dtm, tiles.with_mosaic(Mosaic::Vrt));
+        run_all(&both, &dtm, tiles.with_mosaic(Mosaic::Both));
+        let layout = tiles.layout(37, 23).unwrap();
+        assert_eq!(layout.count(), 24);
+        let types = [SampleType::F32, SampleType::U8, SampleType::F32];
+        for (p, ty) in PRODUCTS.iter().zip(types) {
+            let whole = cog.join("hydro").join(format!("{p}.tif"));
+            assert!(!cog.join("hydro").join(format!("{p}.vrt")).exists());
+            assert!(!vrt.join("hydro").join(format!("{p}.tif")).exists(), "vrt writes no whole-grid COG");
+            // `both` writes the same whole-grid COG as `cog`, byte for byte.
+            assert_eq!(
+                std::fs::read(&whole).unwrap(),
+                std::fs::read(both.join("hydro").join(format!("{p}.tif"))).unwrap()
+            );
+            for t in 0..layout.count() {
+                let r = layout.tile(t);
+                let want = zwilling_io::raster::read_geotiff_window(&whole, r.col0, r.row0, r.cols, r.rows).unwrap();
+                for out in [&vrt, &both] {
+                    let file = out.join("hydro").join("tiles").join(format!("{p}-{t}.tif"));
+                    let got = zwilling_io::raster::read_geotiff(&file).unwrap();
+                    assert_eq!(got.sample_type(), ty, "{}", file.display());
+                    assert_eq!(got.size(), (r.cols, r.rows));
+                    assert_eq!(got.transform(), want.transform(), "{}", file.display());
+                    assert_eq!(got.crs(), want.crs());
+                    assert_eq!(got.crs(), &zwilling_core::CrsInfo::compound(25832, 7837));
+                    let bits = |v: Option<f64>| v.map(|v| if v.is_nan() { u64::MAX } else { v.to_bits() });
+                    assert_eq!(bits(got.nodata()), bits(want.nodata()), "{}", file.display());
+                    let (g, w) = (got.to_f64(), want.to_f64());
+                    assert!(
+                        g.data
+                            .iter()
+                            .zip(&w.data)
+                            .all(|(a, b)| a.to_bits() == b.to_bits() || (a.is_nan() && b.is_nan())),
+                        "{} differs from the cut of {}",
+                        file.display(),
+                        whole.display()
+                    );
+                }
+            }
+            // The NoData cells of the DTM stay NoData in the filled tiles.
+            if *p == "filled" {
+                let t = layout.tile_of(20, 11);
+                let r = layout.tile(t);
+                let g = read_geotiff_f32(&vrt.join("hydro").join("tiles").join(format!("filled-{t}.tif"))).unwrap();
+                assert_eq!(g.data[r.local(20, 11)], -9999.0);
+            }
+            // The VRT's destination rectangles cover the grid exactly once, one per layout tile.
+            let xml = std::fs::read_to_string(vrt.join("hydro").join(format!("{p}.vrt"))).unwrap();
+            let mut cover = vec![0u8; 37 * 23];
+            let mut n = 0;
+            for src in xml.split("<DstRect ").skip(1) {
+                let v: Vec<usize> = src.split('"').skip(1).step_by(2).take(4).map(|v| v.parse().unwrap()).collect();
+                for row in v[1]..v[1] + v[3] {
+                    for col in v[0]..v[0] + v[2] {
+                        cover[row * 37 + col] += 1;
+                    }
+                }
+                n += 1;
+            }
+            assert_eq!(n, layout.count());
+            assert!(cover.iter().all(|&c| c == 1), "{p}.vrt does not cover the grid exactly once");
+            assert!(xml.contains(&format!("<SourceFilename relativeToVRT=\"1\">tiles/{p}-23.tif</SourceFilename>")));
+        }
+        // The task beyond the layout leaves empty placeholders that no VRT names.
+        assert_eq!(std::fs::metadata(vrt.join("hydro/tiles/filled-24.tif")).unwrap().len(), 0);
+    }
+
+    #[test]
+    fn the_mosaic_choice_enters_the_hash_of_the_stages_it_changes() {
+        let jobs_of =
+            |m: Mosaic| jobs(Path::new("/o"), Path::new("/d.tif"), "2x2".parse::<TileCount>().unwrap().with_mosaic(m));
+        let (cog, vrt) = (jobs_of(Mosaic::Cog), jobs_of(Mosaic::Vrt));
+        for (a, b) in cog.iter().zip(&vrt) {
+            let (Work::Hydro(ha), Work::Hydro(hb)) = (&a.tasks[0].work, &b.tasks[0].work) else { unreachable!() };
+            let changed = ["fill-final", "acc-pass", "acc-final", "mosaic"].contains(&ha.stage);
+            assert_eq!(ha.hash_argv("x") != hb.hash_argv("x"), changed, "{}", ha.stage);
+            assert_eq!(a.tasks[0].outputs != b.tasks[0].outputs, changed, "{}", ha.stage);
+        }
+        // `cog` keeps the hash of runs made before the choice existed.
+        let Work::Hydro(h) = &cog[8].tasks[0].work else { unreachable!() };
+        assert_eq!(h.hash_argv("hydro/mosaic"), ["hydro/mosaic", "2x2"]);
+        assert_eq!(cog[8].tasks[0].outputs.len(), 3);
+        assert_eq!(vrt[8].tasks[0].outputs[0], Path::new("/o/hydro/filled.vrt"));
     }
 
     #[test]
@@ -414,21 +741,8 @@ mod tests {
         // (The spill summaries hold −∞ for the outside label: this failed while floats went
         // through JSON as numbers, which turns ±∞ into `null`.)
         let dir = tempfile::tempdir().unwrap();
-        let mut dem = Grid::filled(37, 23, zwilling_core::GeoTransform::new(100.0, 200.0, 0.5), 0.0f32);
-        for (i, z) in dem.data.iter_mut().enumerate() {
-            let (c, r) = (i % 37, i / 37);
-            *z = ((c * 7919 + r * 104729) % 13) as f32 * 0.25 + (c as f32 - 18.0).abs() * 0.1;
-        }
-        let dtm = dir.path().join("dtm.tif");
-        // 16 × 16 COG blocks against 10 × 8 hydrology tiles: the windowed reads cross blocks.
-        write_cog(&dtm, &dem, &CogOptions { tile_size: 16, ..Default::default() }).unwrap();
-        let tiles = TileCount { cols: 4, rows: 3 };
-        for job in jobs(dir.path(), &dtm, tiles) {
-            for task in &job.tasks {
-                let Work::Hydro(h) = &task.work else { unreachable!() };
-                run(h).unwrap();
-            }
-        }
+        let dtm = test_dtm(dir.path(), false);
+        run_all(dir.path(), &dtm, "4x3".parse().unwrap());
         let dem = read_geotiff_f32(&dtm).unwrap();
         let filled = zwilling_rain::fill::fill_depressions(&dem).unwrap();
         let dir8 = zwilling_rain::d8::flow_directions_d8(&filled);

@@ -28,6 +28,8 @@ use laz::laszip::ChunkTableEntry;
 use laz::LazVlr;
 use zwilling_core::{Error, PointBlock, Result};
 
+use crate::positioned::read_exact_at;
+
 use super::record::{parse_records, RecordFormat};
 
 /// What every chunk task needs, shared between the reader and the tasks.
@@ -229,26 +231,6 @@ fn decode_into(s: &Shared, index: usize, compressed: &mut Vec<u8>, raw: &mut Vec
     let selection = laz::DecompressionSelection(s.selection.load(Ordering::Relaxed));
     laz::laszip::parallel::par_decompress_selective(compressed, raw, &s.vlr, &[entry], selection)
         .map_err(|e| damaged(s, index, &e.to_string()))
-}
-
-#[cfg(unix)]
-fn read_exact_at(file: &File, buf: &mut [u8], pos: u64) -> std::io::Result<()> {
-    std::os::unix::fs::FileExt::read_exact_at(file, buf, pos)
-}
-
-#[cfg(windows)]
-fn read_exact_at(file: &File, mut buf: &mut [u8], mut pos: u64) -> std::io::Result<()> {
-    use std::os::windows::fs::FileExt;
-    while !buf.is_empty() {
-        match file.seek_read(buf, pos)? {
-            0 => return Err(std::io::ErrorKind::UnexpectedEof.into()),
-            n => {
-                buf = &mut buf[n..];
-                pos += n as u64;
-            }
-        }
-    }
-    Ok(())
 }
 
 /// Empties every column, keeping the capacity.

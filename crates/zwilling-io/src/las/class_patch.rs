@@ -50,7 +50,6 @@
 
 use std::fs::File;
 use std::io::{BufReader, BufWriter, Cursor, Seek, SeekFrom, Write};
-use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 
 use laz::encoders::ArithmeticEncoder;
@@ -61,6 +60,7 @@ use rayon::prelude::*;
 use zwilling_core::{Error, Result};
 
 use super::header::RawHeader;
+use crate::positioned::read_exact_at;
 
 /// The per-point values the classification layer depends on, for a run of consecutive points.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -140,9 +140,9 @@ impl LazClassPatcher {
         let mut file = src.into_inner();
         let data_start = h.offset_to_points as u64;
         let mut head = vec![0u8; data_start as usize];
-        file.read_exact_at(&mut head, 0).map_err(|e| Error::io(path, e))?;
+        read_exact_at(&file, &mut head, 0).map_err(|e| Error::io(path, e))?;
         let mut at = [0u8; 8];
-        file.read_exact_at(&mut at, data_start).map_err(|e| Error::io(path, e))?;
+        read_exact_at(&file, &mut at, data_start).map_err(|e| Error::io(path, e))?;
         let table_at = i64::from_le_bytes(at);
         if table_at <= data_start as i64 || table_at as u64 + 8 > file_len {
             // The table offset at the end of the file (a writer that could not seek): rare, and
@@ -239,7 +239,7 @@ impl LazClassPatcher {
                 .map(|(c, o)| {
                     let entry = self.chunks[c];
                     let mut raw = vec![0u8; entry.byte_count as usize];
-                    self.file.read_exact_at(&mut raw, self.starts[c]).map_err(|e| Error::io(&self.path, e))?;
+                    read_exact_at(&self.file, &mut raw, self.starts[c]).map_err(|e| Error::io(&self.path, e))?;
                     if entry.point_count == 0 {
                         return Ok(raw);
                     }
@@ -268,7 +268,7 @@ impl LazClassPatcher {
         if h.version.1 >= 4 && h.number_of_evlrs > 0 && h.start_of_evlrs > 0 && h.start_of_evlrs < self.file_len {
             let at = w.stream_position().map_err(io)?;
             let mut rest = vec![0u8; (self.file_len - h.start_of_evlrs) as usize];
-            self.file.read_exact_at(&mut rest, h.start_of_evlrs).map_err(|e| Error::io(&self.path, e))?;
+            read_exact_at(&self.file, &mut rest, h.start_of_evlrs).map_err(|e| Error::io(&self.path, e))?;
             w.write_all(&rest).map_err(io)?;
             evlr_start = Some(at);
         }

@@ -17,6 +17,11 @@
 //! classic layout would pass 4 GiB (or when forced). The file is written beside the target under a
 //! temporary name and renamed into place, so a failed write leaves no partial file.
 //!
+//! There is one writer: [`write_cog`] and [`write_cog_bands`] cut tiles from grids in memory and
+//! hand them to [`write_cog_streamed`](super::write_cog_streamed), which computes the overviews
+//! tile by tile, spills compressed tiles to a temporary file and then assembles the layout above
+//! ([`assemble`]). Rasters too large for memory go to `write_cog_streamed` directly.
+//!
 //! ```no_run
 //! use zwilling_core::{CrsInfo, GeoTransform, Grid};
 //! use zwilling_io::raster::{write_cog, CogOptions};
@@ -26,16 +31,15 @@
 //! write_cog(std::path::Path::new("dtm.tif"), &dtm, &CogOptions::default()).unwrap();
 //! ```
 
-use std::borrow::Cow;
 use std::io::{BufWriter, Write};
 use std::path::Path;
 
-use rayon::prelude::*;
 use zwilling_core::{Error, Grid, Result};
 
-use super::codec::{deflate, encode_samples, COMPRESSION_DEFLATE};
+use super::codec::COMPRESSION_DEFLATE;
+use super::cog_stream::{write_cog_streamed, StreamedRaster};
 use super::geokeys::encode_geokeys;
-use super::overview::{halve, Resampling};
+use super::overview::Resampling;
 use super::sample::{Sample, SampleType};
 use super::tiff_ifd::{tag, IfdBuilder, TagValue};
 use super::write_atomic;
@@ -56,7 +60,7 @@ pub enum BigTiff {
     Never,
 }
 
-/// Options of [`write_cog`].
+/// Options of [`write_cog`] and [`write_cog_streamed`](super::write_cog_streamed).
 #[derive(Debug, Clone, PartialEq)]
 pub struct CogOptions {
     /// Tile width and height in pixels, a multiple of 16 (default 512).
@@ -88,9 +92,7 @@ impl Default for CogOptions {
 
 /// Writes a single-band grid as a Cloud-Optimised GeoTIFF at `path` (atomically).
 pub fn write_cog<T: Sample>(path: &Path, grid: &Grid<T>, opts: &CogOptions) -> Result<()> {
-    check_grid(path, grid)?;
-    let image = Image { data: Cow::Borrowed(&grid.data[..]), width: grid.width, height: grid.height, spp: 1 };
-    write_image(path, image, grid, opts)
+    write_cog_bands(path, std::slice::from_ref(grid), opts)
 }
 
 /// Writes bands of equal shape as one pixel-interleaved COG (3 × u8 = RGB, 4 × u8 = RGBA, other
@@ -103,18 +105,46 @@ pub fn write_cog_bands<T: Sample>(path: &Path, bands: &[Grid<T>], opts: &CogOpti
             return Err(Error::invalid(format!("{}: bands differ in size or georeferencing", path.display())));
         }
     }
+    let raster = StreamedRaster {
+        width: first.width,
+        height: first.height,
+        transform: first.transform,
+        crs: &first.crs,
+        nodata: first.nodata,
+        bands: bands.len(),
+    };
+    let data: Vec<&[T]> = bands.iter().map(|b| &b.data[..]).collect();
+    let fill = T::from_f64(first.nodata.unwrap_or(0.0));
+    let ts = opts.tile_size;
+    write_cog_streamed(path, &raster, opts, &|col, row| {
+        Ok(Some(cut_tile(&data, first.width, first.height, (col, row), ts, fill)))
+    })
+}
+
+/// The tile at `(col, row)` of pixel-interleaved bands, padded with `fill` beyond the edges.
+fn cut_tile<T: Sample>(bands: &[&[T]], w: usize, h: usize, at: (usize, usize), ts: usize, fill: T) -> Vec<T> {
     let spp = bands.len();
-    let mut data = Vec::with_capacity(first.len() * spp);
-    for i in 0..first.len() {
-        data.extend(bands.iter().map(|b| b.data[i]));
+    let mut tile = vec![fill; ts * ts * spp];
+    let (x0, y0) = (at.0 * ts, at.1 * ts);
+    let cw = (w - x0).min(ts);
+    for r in 0..(h - y0).min(ts) {
+        let src = (y0 + r) * w + x0;
+        let dst = &mut tile[r * ts * spp..(r * ts + cw) * spp];
+        if let [band] = bands {
+            dst.copy_from_slice(&band[src..src + cw]);
+        } else {
+            for (c, px) in dst.chunks_exact_mut(spp).enumerate() {
+                for (s, band) in px.iter_mut().zip(bands) {
+                    *s = band[src + c];
+                }
+            }
+        }
     }
-    let image = Image { data: Cow::Owned(data), width: first.width, height: first.height, spp };
-    write_image(path, image, first, opts)
+    tile
 }
 
 fn check_grid<T>(path: &Path, g: &Grid<T>) -> Result<()> {
-    let t = &g.transform;
-    if g.width == 0 || g.height == 0 || g.data.len() != g.width * g.height {
+    if g.data.len() != g.width * g.height {
         return Err(Error::invalid(format!(
             "{}: cannot write a {} × {} grid holding {} values",
             path.display(),
@@ -123,30 +153,32 @@ fn check_grid<T>(path: &Path, g: &Grid<T>) -> Result<()> {
             g.data.len()
         )));
     }
+    Ok(())
+}
+
+/// Checks the shape and georeferencing of a raster before anything is written.
+pub(crate) fn check_raster(path: &Path, r: &StreamedRaster) -> Result<()> {
+    let t = &r.transform;
+    if r.width == 0 || r.height == 0 || r.bands == 0 || r.bands > u16::MAX as usize {
+        return Err(Error::invalid(format!(
+            "{}: cannot write a {} × {} raster of {} bands",
+            path.display(),
+            r.width,
+            r.height,
+            r.bands
+        )));
+    }
     if !(t.cell_x > 0.0 && t.cell_y > 0.0 && t.origin_x.is_finite() && t.origin_y.is_finite()) {
         return Err(Error::invalid(format!("{}: invalid georeferencing {:?}", path.display(), t)));
     }
-    if g.width > u32::MAX as usize || g.height > u32::MAX as usize {
+    if r.width > u32::MAX as usize || r.height > u32::MAX as usize {
         return Err(Error::invalid(format!("{}: grid too large for TIFF", path.display())));
     }
     Ok(())
 }
 
-struct Image<'a, T: Clone> {
-    data: Cow<'a, [T]>,
-    width: usize,
-    height: usize,
-    spp: usize,
-}
-
-/// One resolution level: size and compressed tiles in row-major order.
-struct Level {
-    width: usize,
-    height: usize,
-    tiles: Vec<Vec<u8>>,
-}
-
-fn write_image<T: Sample, G>(path: &Path, image: Image<'_, T>, georef: &Grid<G>, opts: &CogOptions) -> Result<()> {
+/// Checks tile size and Deflate level.
+pub(crate) fn check_options(opts: &CogOptions) -> Result<()> {
     let ts = opts.tile_size;
     if ts < 16 || !ts.is_multiple_of(16) || ts > 65_536 {
         return Err(Error::invalid(format!("tile size {ts} must be a multiple of 16 between 16 and 65536")));
@@ -154,51 +186,58 @@ fn write_image<T: Sample, G>(path: &Path, image: Image<'_, T>, georef: &Grid<G>,
     if !(1..=9).contains(&opts.deflate_level) {
         return Err(Error::invalid(format!("deflate level {} must be 1–9", opts.deflate_level)));
     }
-    let predictor = if T::TYPE.is_float() { 3 } else { 2 };
-    let fill = T::from_f64(georef.nodata.unwrap_or(0.0));
-    let spp = image.spp;
-    let mut levels = Vec::new();
-    let (mut w, mut h) = (image.width, image.height);
-    let mut data = image.data;
-    loop {
-        let tiles = compress_level(&data, w, h, spp, ts, predictor, fill, opts.deflate_level);
-        levels.push(Level { width: w, height: h, tiles });
-        if !opts.overviews || (w <= ts && h <= ts) {
-            break;
-        }
-        let (d, nw, nh) = halve(&data, w, h, spp, georef.nodata, opts.resampling);
-        data = Cow::Owned(d);
-        (w, h) = (nw, nh);
-    }
-    drop(data);
+    Ok(())
+}
 
+/// The predictor the writer uses for a sample type: 3 for floats, 2 for integers.
+pub(crate) fn predictor_for<T: Sample>() -> u16 {
+    if T::TYPE.is_float() {
+        3
+    } else {
+        2
+    }
+}
+
+/// One resolution level as the assembler sees it: size and compressed byte count of each tile
+/// (row-major).
+pub(crate) struct LevelTiles {
+    pub width: usize,
+    pub height: usize,
+    pub counts: Vec<u32>,
+}
+
+/// Writes the COG file (header, ghost area, IFDs, tile data smallest overview first) atomically.
+/// `levels[0]` is full resolution; `tile_bytes(level, index, buf)` replaces `buf` with the
+/// compressed bytes of a tile (exactly `counts[index]` of them) and is called in file order.
+pub(crate) fn assemble<T: Sample>(
+    path: &Path,
+    raster: &StreamedRaster,
+    opts: &CogOptions,
+    levels: &[LevelTiles],
+    mut tile_bytes: impl FnMut(usize, usize, &mut Vec<u8>) -> std::io::Result<()>,
+) -> Result<()> {
     let ifds_for = |bigtiff: bool, offsets: &[Vec<u64>]| -> Vec<IfdBuilder> {
-        levels
-            .iter()
-            .enumerate()
-            .map(|(i, l)| ifd_for::<T, G>(l, i, spp, ts, predictor, georef, opts, bigtiff, &offsets[i]))
-            .collect()
+        levels.iter().enumerate().map(|(i, l)| ifd_for::<T>(l, i, raster, opts, bigtiff, &offsets[i])).collect()
     };
-    let zero_offsets: Vec<Vec<u64>> = levels.iter().map(|l| vec![0; l.tiles.len()]).collect();
-    let data_len: u64 = levels.iter().flat_map(|l| &l.tiles).map(|t| t.len() as u64 + 8).sum();
-    let layout = |bigtiff: bool| -> (u64, Vec<u64>, u64) {
+    let zero_offsets: Vec<Vec<u64>> = levels.iter().map(|l| vec![0; l.counts.len()]).collect();
+    let data_len: u64 = levels.iter().flat_map(|l| &l.counts).map(|&c| c as u64 + 8).sum();
+    let layout = |bigtiff: bool| -> (Vec<u64>, u64) {
         let header = if bigtiff { 16 } else { 8 };
         let first = header + GHOST.len() as u64;
-        let first = first + (first & 1);
-        let mut at = first;
+        let mut at = first + (first & 1);
         let mut ifd_at = Vec::new();
         for ifd in ifds_for(bigtiff, &zero_offsets) {
             ifd_at.push(at);
             at += ifd.encoded_len(bigtiff);
         }
-        (first, ifd_at, at)
+        (ifd_at, at)
     };
     let bigtiff = match opts.bigtiff {
         BigTiff::Always => true,
         BigTiff::Never => false,
-        BigTiff::Auto => layout(false).2 + data_len > u32::MAX as u64,
+        BigTiff::Auto => layout(false).1 + data_len > u32::MAX as u64,
     };
-    let (_, ifd_at, data_start) = layout(bigtiff);
+    let (ifd_at, data_start) = layout(bigtiff);
     if !bigtiff && data_start + data_len > u32::MAX as u64 {
         return Err(Error::invalid(format!("{}: output exceeds 4 GiB; allow BigTIFF", path.display())));
     }
@@ -206,9 +245,9 @@ fn write_image<T: Sample, G>(path: &Path, image: Image<'_, T>, georef: &Grid<G>,
     let mut offsets: Vec<Vec<u64>> = zero_offsets;
     let mut at = data_start;
     for (li, l) in levels.iter().enumerate().rev() {
-        for (ti, t) in l.tiles.iter().enumerate() {
+        for (ti, &c) in l.counts.iter().enumerate() {
             offsets[li][ti] = at + 4;
-            at += t.len() as u64 + 8;
+            at += c as u64 + 8;
         }
     }
     let ifds = ifds_for(bigtiff, &offsets);
@@ -234,10 +273,15 @@ fn write_image<T: Sample, G>(path: &Path, image: Image<'_, T>, georef: &Grid<G>,
             let next = ifd_at.get(i + 1).copied().unwrap_or(0);
             w.write_all(&ifd.encode(ifd_at[i], next, bigtiff))?;
         }
-        for l in levels.iter().rev() {
-            for t in &l.tiles {
-                w.write_all(&(t.len() as u32).to_le_bytes())?;
-                w.write_all(t)?;
+        let mut t = Vec::new();
+        for (li, l) in levels.iter().enumerate().rev() {
+            for (ti, &c) in l.counts.iter().enumerate() {
+                tile_bytes(li, ti, &mut t)?;
+                if t.len() != c as usize || t.is_empty() {
+                    return Err(std::io::Error::other(format!("tile {ti} of level {li} changed size")));
+                }
+                w.write_all(&c.to_le_bytes())?;
+                w.write_all(&t)?;
                 let mut tail = [0u8; 4];
                 let n = t.len().min(4);
                 tail[4 - n..].copy_from_slice(&t[t.len() - n..]);
@@ -249,46 +293,15 @@ fn write_image<T: Sample, G>(path: &Path, image: Image<'_, T>, georef: &Grid<G>,
     })
 }
 
-#[allow(clippy::too_many_arguments)]
-fn compress_level<T: Sample>(
-    data: &[T],
-    w: usize,
-    h: usize,
-    spp: usize,
-    ts: usize,
-    predictor: u16,
-    fill: T,
-    level: u32,
-) -> Vec<Vec<u8>> {
-    let (nx, ny) = (w.div_ceil(ts), h.div_ceil(ts));
-    (0..nx * ny)
-        .into_par_iter()
-        .map(|t| {
-            let (tx, ty) = (t % nx, t / nx);
-            let mut tile = vec![fill; ts * ts * spp];
-            let (x0, y0) = (tx * ts, ty * ts);
-            let cw = (w - x0).min(ts);
-            for r in 0..(h - y0).min(ts) {
-                let src = ((y0 + r) * w + x0) * spp;
-                tile[r * ts * spp..(r * ts + cw) * spp].copy_from_slice(&data[src..src + cw * spp]);
-            }
-            deflate(&encode_samples(&tile, predictor, ts, spp), level)
-        })
-        .collect()
-}
-
-#[allow(clippy::too_many_arguments)]
-fn ifd_for<T: Sample, G>(
-    l: &Level,
+fn ifd_for<T: Sample>(
+    l: &LevelTiles,
     index: usize,
-    spp: usize,
-    ts: usize,
-    predictor: u16,
-    georef: &Grid<G>,
+    raster: &StreamedRaster,
     opts: &CogOptions,
     bigtiff: bool,
     offsets: &[u64],
 ) -> IfdBuilder {
+    let (spp, ts, predictor) = (raster.bands, opts.tile_size, predictor_for::<T>());
     let mut ifd = IfdBuilder::default();
     if index > 0 {
         ifd.set(tag::NEW_SUBFILE_TYPE, TagValue::Long(vec![1]));
@@ -304,13 +317,12 @@ fn ifd_for<T: Sample, G>(
     ifd.set(tag::PREDICTOR, TagValue::Short(vec![predictor]));
     ifd.set(tag::TILE_WIDTH, TagValue::Long(vec![ts as u32]));
     ifd.set(tag::TILE_LENGTH, TagValue::Long(vec![ts as u32]));
-    let counts: Vec<u32> = l.tiles.iter().map(|t| t.len() as u32).collect();
     if bigtiff {
         ifd.set(tag::TILE_OFFSETS, TagValue::Long8(offsets.to_vec()));
     } else {
         ifd.set(tag::TILE_OFFSETS, TagValue::Long(offsets.iter().map(|&o| o as u32).collect()));
     }
-    ifd.set(tag::TILE_BYTE_COUNTS, TagValue::Long(counts));
+    ifd.set(tag::TILE_BYTE_COUNTS, TagValue::Long(l.counts.clone()));
     if spp > 1 {
         let extra = if rgb { vec![2; spp - 3] } else { vec![0; spp - 1] };
         if !extra.is_empty() {
@@ -319,17 +331,17 @@ fn ifd_for<T: Sample, G>(
     }
     ifd.set(tag::SAMPLE_FORMAT, TagValue::Short(vec![sample_format(T::TYPE); spp]));
     if index == 0 {
-        let t = &georef.transform;
+        let t = &raster.transform;
         ifd.set(tag::MODEL_PIXEL_SCALE, TagValue::Double(vec![t.cell_x, t.cell_y, 0.0]));
         ifd.set(tag::MODEL_TIEPOINT, TagValue::Double(vec![0.0, 0.0, 0.0, t.origin_x, t.origin_y, 0.0]));
-        if let Some(keys) = encode_geokeys(&super::crs_with_codes(&georef.crs)) {
+        if let Some(keys) = encode_geokeys(&super::crs_with_codes(raster.crs)) {
             ifd.set(tag::GEO_KEY_DIRECTORY, TagValue::Short(keys));
         }
         if !opts.metadata.is_empty() {
             ifd.set(tag::GDAL_METADATA, TagValue::Ascii(gdal_metadata_xml(&opts.metadata)));
         }
     }
-    if let Some(nd) = georef.nodata {
+    if let Some(nd) = raster.nodata {
         ifd.set(tag::GDAL_NODATA, TagValue::Ascii(format_nodata(nd)));
     }
     ifd

@@ -3,6 +3,8 @@
 //! - [`write_cog`] / [`write_cog_bands`]: tiled 512 × 512, Deflate + predictor, internal overviews,
 //!   GeoKeys (EPSG horizontal + vertical), GDAL NoData, BigTIFF when needed, atomic; valid for
 //!   GDAL's COG validator and rio-cogeo strict (see `docs/formats.md`).
+//! - [`write_cog_streamed`]: the same COG from tiles supplied one at a time ([`StreamedRaster`]);
+//!   memory independent of the raster size.
 //! - [`read_geotiff`] ([`RasterData`] in the file's sample type), [`read_geotiff_f32`],
 //!   [`read_geotiff_f64`], [`read_geotiff_bands`], [`read_geotiff_overview`] and
 //!   [`read_geotiff_info`]: strips or tiles, none / Deflate / LZW / PackBits, predictors 1–3,
@@ -10,15 +12,18 @@
 //! - [`read_geotiff_window`] / [`read_geotiff_window_f32`]: a rectangle of cells, reading only the
 //!   tiles or strips that intersect it (memory grows with the window, not the file).
 //! - [`read_ascii_grid`] / [`write_ascii_grid`]: ESRI ASCII grids.
+//! - [`write_vrt_mosaic`]: a GDAL VRT mosaic of GeoTIFF tiles (XML only, no pixels).
 
 mod ascii_grid;
 mod codec;
 mod cog;
+mod cog_stream;
 mod geokeys;
 mod overview;
 mod read;
 mod sample;
 mod tiff_ifd;
+mod vrt;
 mod window;
 
 use std::fs::File;
@@ -29,6 +34,7 @@ use zwilling_core::{CrsInfo, Error, Result};
 pub use ascii_grid::{read_ascii_grid, write_ascii_grid};
 pub use codec::compression_name;
 pub use cog::{format_nodata, write_cog, write_cog_bands, BigTiff, CogOptions};
+pub use cog_stream::{write_cog_streamed, StreamedRaster};
 pub use geokeys::{decode_geokeys, encode_geokeys, is_geographic_epsg, GeoKeys};
 pub use overview::Resampling;
 pub use read::{
@@ -36,6 +42,7 @@ pub use read::{
     GeoTiffInfo, RasterData,
 };
 pub use sample::{Sample, SampleType};
+pub use vrt::{vrt_mosaic_xml, write_vrt_mosaic, VrtMosaic, VrtTile};
 pub use window::{read_geotiff_window, read_geotiff_window_f32};
 
 /// True when the path's extension is `tif` or `tiff` (any case).

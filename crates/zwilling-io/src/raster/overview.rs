@@ -10,10 +10,9 @@
 //!   the sample nearest to the output pixel centre `(2i + 1, 2j + 1)` in source pixel units, as
 //!   GDAL's `NEAREST` picks for a factor of 2. Use it for classes and codes.
 //!
-//! Rows are computed in parallel; each output depends only on its block, so the result does not
-//! depend on the number of threads.
-
-use rayon::prelude::*;
+//! Each output pixel depends only on its 2 × 2 block, so an overview tile can be computed from
+//! the (at most) four tiles below it (`halve_block`, used by the streamed COG writer) and the
+//! result does not depend on the order or the number of threads.
 
 use super::sample::Sample;
 
@@ -28,6 +27,8 @@ pub enum Resampling {
 }
 
 /// Halves a `w × h` image of `spp` interleaved samples per pixel. Returns the data and its size.
+/// (The whole-image form of `halve_block`, used by tests as the reference.)
+#[cfg(test)]
 pub(crate) fn halve<T: Sample>(
     src: &[T],
     w: usize,
@@ -37,16 +38,38 @@ pub(crate) fn halve<T: Sample>(
     method: Resampling,
 ) -> (Vec<T>, usize, usize) {
     let (ow, oh) = (w.div_ceil(2), h.div_ceil(2));
+    let mut out = vec![T::default(); ow * oh * spp];
+    halve_block(src, w, (w, h), spp, nodata, method, &mut out, ow);
+    (out, ow, oh)
+}
+
+/// Halves the top-left `w × h` pixels (`extent`) of a block whose rows are `stride` pixels apart,
+/// writing `⌈w/2⌉ × ⌈h/2⌉` pixels into `dst` (rows `dst_stride` pixels apart). Pixels outside the
+/// extent are never read, so a block cut from a larger image at even offsets gives exactly the
+/// pixels that halving the whole image gives there.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn halve_block<T: Sample>(
+    src: &[T],
+    stride: usize,
+    extent: (usize, usize),
+    spp: usize,
+    nodata: Option<f64>,
+    method: Resampling,
+    dst: &mut [T],
+    dst_stride: usize,
+) {
+    let (w, h) = extent;
+    let (ow, oh) = (w.div_ceil(2), h.div_ceil(2));
     let is_nodata = |v: T| {
         let f = v.to_f64();
         f.is_nan() || nodata.is_some_and(|nd| f == nd)
     };
     let fill = T::from_f64(nodata.unwrap_or(f64::NAN));
-    let mut out = vec![T::default(); ow * oh * spp];
-    out.par_chunks_mut(ow * spp).enumerate().for_each(|(j, row)| {
+    for j in 0..oh {
+        let row = &mut dst[j * dst_stride * spp..(j * dst_stride + ow) * spp];
         for i in 0..ow {
             for s in 0..spp {
-                let px = |c: usize, r: usize| src[(r * w + c) * spp + s];
+                let px = |c: usize, r: usize| src[(r * stride + c) * spp + s];
                 row[i * spp + s] = match method {
                     Resampling::Nearest => px((2 * i + 1).min(w - 1), (2 * j + 1).min(h - 1)),
                     Resampling::Average => {
@@ -69,8 +92,7 @@ pub(crate) fn halve<T: Sample>(
                 };
             }
         }
-    });
-    (out, ow, oh)
+    }
 }
 
 #[cfg(test)]

@@ -265,25 +265,7 @@ impl TiffFile {
     }
 }
 
-#[cfg(unix)]
-fn read_exact_at(f: &File, buf: &mut [u8], off: u64) -> std::io::Result<()> {
-    std::os::unix::fs::FileExt::read_exact_at(f, buf, off)
-}
-
-#[cfg(windows)]
-fn read_exact_at(f: &File, mut buf: &mut [u8], mut off: u64) -> std::io::Result<()> {
-    use std::os::windows::fs::FileExt;
-    while !buf.is_empty() {
-        match f.seek_read(buf, off)? {
-            0 => return Err(std::io::ErrorKind::UnexpectedEof.into()),
-            n => {
-                buf = &mut buf[n..];
-                off += n as u64;
-            }
-        }
-    }
-    Ok(())
-}
+pub(crate) use crate::positioned::read_exact_at;
 
 /// A value to write in an IFD entry.
 #[derive(Debug, Clone, PartialEq)]

@@ -8,7 +8,7 @@ use rayon::prelude::*;
 use serde_json::json;
 use zwilling_core::{Bounds3, Error, PointBlock, PointLayout, Result};
 use zwilling_tiles::glb::{encode_points, PointContent};
-use zwilling_tiles::lod::{build_subtree, select_upper, Cube, LodParams, NodeKey};
+use zwilling_tiles::lod::{address, build_subtree, select_upper, Cube, LodParams, NodeKey};
 use zwilling_tiles::tileset::{TileNode, Tileset};
 use zwilling_tiles::LocalFrame;
 
@@ -142,10 +142,11 @@ fn parse_node_meta(path: &Path) -> Result<Vec<(NodeKey, NodeMeta)>> {
     Ok(out)
 }
 
-/// Writes one node's GLB and returns its metadata.
+/// Writes one node's GLB (the points `sel` of `pts` / `attrs`) and returns its metadata.
 fn write_node(
     tiles_dir: &Path,
     key: NodeKey,
+    sel: &[u32],
     pts: &[[f64; 3]],
     attrs: &[BinPoint],
     rgb16: &[bool],
@@ -153,7 +154,8 @@ fn write_node(
 ) -> Result<NodeMeta> {
     let mut lo = [f64::INFINITY; 3];
     let mut hi = [f64::NEG_INFINITY; 3];
-    for p in pts {
+    for &i in sel {
+        let p = pts[i as usize];
         for k in 0..3 {
             lo[k] = lo[k].min(p[k]);
             hi[k] = hi[k].max(p[k]);
@@ -161,20 +163,26 @@ fn write_node(
     }
     let centre = [(lo[0] + hi[0]) / 2.0, (lo[1] + hi[1]) / 2.0, (lo[2] + hi[2]) / 2.0];
     let a = opts.attributes;
-    let content = PointContent {
+    let n = sel.len();
+    let mut content = PointContent {
         centre,
-        positions: pts
-            .iter()
-            .map(|p| [(p[0] - centre[0]) as f32, (p[1] - centre[1]) as f32, (p[2] - centre[2]) as f32])
-            .collect(),
-        colors: if a.rgb {
-            attrs.iter().map(|b| point_colour(b, rgb16)).collect()
-        } else {
-            attrs.iter().map(|b| class_colour(b.class)).collect()
-        },
-        intensity: if a.intensity { attrs.iter().map(|b| b.intensity).collect() } else { vec![] },
-        classification: if a.classification { attrs.iter().map(|b| b.class).collect() } else { vec![] },
+        positions: Vec::with_capacity(n),
+        colors: Vec::with_capacity(n),
+        intensity: Vec::with_capacity(if a.intensity { n } else { 0 }),
+        classification: Vec::with_capacity(if a.classification { n } else { 0 }),
     };
+    // One pass over the node's points fills every attribute.
+    for &i in sel {
+        let (p, b) = (pts[i as usize], &attrs[i as usize]);
+        content.positions.push([(p[0] - centre[0]) as f32, (p[1] - centre[1]) as f32, (p[2] - centre[2]) as f32]);
+        content.colors.push(if a.rgb { point_colour(b, rgb16) } else { class_colour(b.class) });
+        if a.intensity {
+            content.intensity.push(b.intensity);
+        }
+        if a.classification {
+            content.classification.push(b.class);
+        }
+    }
     let uri = format!("tiles/{}.glb", key.name());
     write_atomic(&tiles_dir.join(format!("{}.glb", key.name())), &encode_points(&content))?;
     Ok(NodeMeta { min: lo, max: hi, uri })
@@ -445,8 +453,9 @@ pub fn write_point_tileset_from(
             );
             recs.extend(part);
         }
+        let addresses: Vec<[u32; 3]> = pts.iter().map(|p| address(&cube, *ck, *p)).collect();
         let idx: Vec<u32> = (0..pts.len() as u32).collect();
-        let (ups, rest) = if single { (vec![], idx) } else { select_upper(&pts, &cube, *ck, idx, &params) };
+        let (ups, rest) = if single { (vec![], idx) } else { select_upper(&addresses, *ck, idx, &params) };
         // The chunk's selections for the upper levels, in one file: per level 0..chunk_level a
         // u64 record count, then the records (positions relative to the chunk corner).
         if !ups.is_empty() {
@@ -463,21 +472,37 @@ pub fn write_point_tileset_from(
             }
             write_atomic(&upper_dir.join(format!("{}.bin", ck.name())), &bytes)?;
         }
-        let nodes = build_subtree(&pts, &cube, *ck, rest, &params);
+        drop(ups);
+        let nodes = build_subtree(&addresses, *ck, rest, &params);
+        drop(addresses);
         let mut metas = Vec::with_capacity(nodes.len());
         for (k, sel) in nodes {
-            let p: Vec<[f64; 3]> = sel.iter().map(|&i| pts[i as usize]).collect();
-            let a: Vec<BinPoint> = sel.iter().map(|&i| recs[i as usize]).collect();
-            metas.push((k, write_node(&tiles_dir, k, &p, &a, rgb16, opts)?));
+            metas.push((k, write_node(&tiles_dir, k, &sel, &pts, &recs, rgb16, opts)?));
         }
         write_atomic(&marker, node_meta_json(&metas).as_bytes())?;
         progress(*count);
         Ok(true)
     };
     let mut chunks_built = 0;
-    for window in chunk_windows(&chunks, rayon::current_num_threads(), opts.chunk_points) {
-        let built: Vec<Result<bool>> = chunks[window].par_iter().map(build_chunk).collect();
-        for b in built {
+    let threads = rayon::current_num_threads();
+    for window in chunk_windows(&chunks, threads, opts.chunk_points) {
+        // Largest chunks first, each worker taking the next one when done (longest processing
+        // time first), so no core waits long for a big last chunk. Every chunk writes its own
+        // files, so the order of work never changes the output.
+        let mut order: Vec<usize> = window.collect();
+        order.sort_by_key(|&i| (std::cmp::Reverse(chunks[i].1 .1), i));
+        let next = std::sync::atomic::AtomicUsize::new(0);
+        let built: Vec<Vec<Result<bool>>> = (0..threads.min(order.len()))
+            .into_par_iter()
+            .map(|_| {
+                let mut mine = vec![];
+                while let Some(&i) = order.get(next.fetch_add(1, std::sync::atomic::Ordering::Relaxed)) {
+                    mine.push(build_chunk(&chunks[i]));
+                }
+                mine
+            })
+            .collect();
+        for b in built.into_iter().flatten() {
             chunks_built += b? as usize;
         }
     }
@@ -515,7 +540,8 @@ pub fn write_point_tileset_from(
             if pts.is_empty() {
                 return Ok(None);
             }
-            Ok(Some((*k, write_node(&tiles_dir, *k, &pts, &attrs, rgb16, opts)?)))
+            let all: Vec<u32> = (0..pts.len() as u32).collect();
+            Ok(Some((*k, write_node(&tiles_dir, *k, &all, &pts, &attrs, rgb16, opts)?)))
         })
         .collect();
     for m in upper_metas {

@@ -35,6 +35,8 @@
 //! Limits: the local inertial scheme neglects advection; its error grows with the Froude number
 //! (de Almeida & Bates 2013), so velocities in steep, fast flow (Fr > ~0.5) are indicative only.
 
+pub mod grouped;
+pub mod groups;
 mod solver;
 
 pub use solver::{Simulation, SimulationResult};
@@ -245,5 +247,7 @@ pub fn simulate(dem: &zwilling_core::Grid<f32>, config: &SimulationConfig) -> zw
     Ok(sim.finish())
 }
 
+#[cfg(test)]
+mod grouped_tests;
 #[cfg(test)]
 mod tests;
