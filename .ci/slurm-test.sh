@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Slurm executor, tested for real: a private one-node Slurm cluster on localhost (Debian slurm-wlm +
 # munge; its own munged socket, config, ports and state, so a system Slurm is neither used nor
-# touched), the pipeline on the synthetic scene with the tile-parallel hydrology on 4 × 2 = 8 tiles:
+# touched), the pipeline on the synthetic scene with the tile-parallel hydrology on 4 × 2 = 8 tiles
+# (`--hydro-mosaic both`: tile COGs, VRTs and whole-grid COGs) and the rain simulation in 4 catchment
+# groups merged on 2 × 2 tiles:
 #  1. run locally and with --executor slurm: every product must be byte-identical;
 #  2. the tiled hydrology must equal `zwilling rain fill` / `rain flow` on the whole DTM (bytes);
 #  3. a second Slurm submission; while its chain runs, array task 5 of the hydro/fill-final stage
@@ -126,6 +128,9 @@ echo "binary $ZWILLING, work dir $W"
 
 # ---------------------------------------------------------------------------------------------
 step "synthetic scene and pipelines"
+# GeoPackages stamp gpkg_contents.last_change with the time of writing; a fixed SOURCE_DATE_EPOCH
+# (exported to the Slurm jobs too) makes rain.gpkg comparable byte for byte.
+export SOURCE_DATE_EPOCH=1700000000
 [ -f "$W/scene/scene.laz" ] || "$ZWILLING" -q synth -o "$W/scene" --no-images --length 120
 pipeline() { # $1 = output folder, $2 = "full" for road and rain too
   cat <<TOML
@@ -141,8 +146,9 @@ products = ["dtm", "dsm"]
 TOML
   # road, then a short simulation on the 2 m rain DTM (made by the grid task with the other
   # rasters), decomposed into 4 catchment groups: partition (1 task), the groups (one array of 4
-  # tasks), merge (1 task) — docs/cluster.md, "The 2D rain simulation on a cluster"
-  [ "${2:-}" != full ] || printf '[road]\n[rain]\nres = 2\ngroups = 4\nargs = ["--minutes", "10"]\n'
+  # tasks), the merge tile by tile (one array of 2 × 2 tasks) and the mosaic (1 task) —
+  # docs/cluster.md, "The 2D rain simulation on a cluster"
+  [ "${2:-}" != full ] || printf '[road]\n[rain]\nres = 2\ngroups = 4\ntiles = "2x2"\nargs = ["--minutes", "10"]\n'
 }
 pipeline "$W/local" full > "$W/local.toml"
 pipeline "$W/slurm" full > "$W/slurm.toml"
@@ -151,35 +157,44 @@ for run in local slurm retry; do
   rm -rf "${W:?}/$run"
 done
 TILES=4x2
+# per-tile COGs + VRTs and the whole-grid COGs of the hydrology: both are compared
+HYDRO=(--hydro-tiles $TILES --hydro-mosaic both)
 secs() { echo "$(( $(date +%s%N) / 1000000 ))"; }
 
 step "local run"
 t0=$(secs)
-"$ZWILLING" -q run "$W/local.toml" --hydro-tiles $TILES
+"$ZWILLING" -q run "$W/local.toml" "${HYDRO[@]}"
 t1=$(secs)
 echo "local: $(( t1 - t0 )) ms"
-"$ZWILLING" -q run "$W/local.toml" --check --hydro-tiles $TILES | awk '{print $1}' | paste -sd' ' | fold -w 110
+"$ZWILLING" -q run "$W/local.toml" --check "${HYDRO[@]}" | awk '{print $1}' | paste -sd' ' | fold -w 110
 
 step "slurm run (job arrays, one task per tile)"
-"$ZWILLING" run "$W/slurm.toml" --executor slurm --hydro-tiles $TILES --cpus-per-task 1 --time 10:00 --wait
+"$ZWILLING" run "$W/slurm.toml" --executor slurm "${HYDRO[@]}" --cpus-per-task 1 --time 10:00 --wait
 t2=$(secs)
 echo "slurm: $(( t2 - t1 )) ms"
 "$ZWILLING" status "$W/slurm"
 
 compare() { # $1 = output folder
-  for f in ground/scene.laz rasters/dtm.tif rasters/dsm.tif hydro/filled.tif hydro/d8.tif hydro/accumulation.tif; do
+  n=0
+  for f in ground/scene.laz rasters/dtm.tif rasters/dsm.tif hydro/{filled,d8,accumulation}.{tif,vrt} \
+    $(cd "$W/local" && ls hydro/tiles/*.tif); do
     [ -f "$1/$f" ] || fail "$1/$f is missing"
     cmp "$W/local/$f" "$1/$f" || fail "$1/$f differs from the local run"
+    n=$((n + 1))
   done
-  echo "$1: 6 products byte-identical to the local run"
+  [ "$n" -ge $((9 + 3 * 8)) ] || fail "expected the 24 hydrology tile COGs, compared $n files"
+  echo "$1: $n products (the hydrology as whole-grid COGs, VRTs and 24 tile COGs) byte-identical to the local run"
 }
 compare "$W/slurm"
-for f in rasters/dtm_rain_2m.tif rain/partition/groups.tif rain/max_depth.tif rain/max_velocity.tif \
-  rain/time_of_max.tif rain/flow_dir.tif rain/mass_balance.json; do
+n=0
+for f in rasters/dtm_rain_2m.tif rain/partition/groups.tif rain/{max_depth,max_velocity,time_of_max,flow_dir}.vrt \
+  rain/mass_balance.json rain/rain.gpkg $(cd "$W/local" && ls rain/tiles/*.tif); do
   [ -f "$W/slurm/$f" ] || fail "$W/slurm/$f is missing"
   cmp "$W/local/$f" "$W/slurm/$f" || fail "$W/slurm/$f differs from the local run"
+  n=$((n + 1))
 done
-echo "$W/slurm: rain DTM (a product of the grid task), catchment groups and the merged simulation rasters and mass balance byte-identical to the local run"
+[ "$n" -ge $((8 + 4 * 4)) ] || fail "expected the merged rain tiles, compared $n files"
+echo "$W/slurm: rain DTM (a product of the grid task), catchment groups, the merged simulation tiles, VRTs, layers and mass balance ($n files) byte-identical to the local run"
 
 step "tiled hydrology vs single-machine rain fill / rain flow"
 "$ZWILLING" -q rain fill --dem "$W/local/rasters/dtm.tif" -o "$W/ref-filled.tif"
@@ -192,7 +207,7 @@ echo "tiled fill, D8 and accumulation on 8 tiles byte-identical to the single-ma
 
 # ---------------------------------------------------------------------------------------------
 step "cancel one array task midway, then --retry-failed"
-"$ZWILLING" run "$W/retry.toml" --executor slurm --hydro-tiles $TILES --cpus-per-task 1
+"$ZWILLING" run "$W/retry.toml" --executor slurm "${HYDRO[@]}" --cpus-per-task 1
 jobs_json="$W/retry/.slurm/jobs.json"
 stage_job() { python3 -c "import json,sys; print([j['job_id'] for j in json.load(open(sys.argv[1])) if j['stage']==sys.argv[2]][0])" "$jobs_json" "$1"; }
 ids=$(python3 -c "import json,sys; print(','.join(j['job_id'] for j in json.load(open(sys.argv[1]))))" "$jobs_json")
@@ -222,7 +237,7 @@ status=$("$ZWILLING" status "$W/retry")
 echo "$status"
 echo "$status" | grep -q "hydro/fill-final/5 .*CANCELLED" || fail "status does not list the cancelled task"
 [ ! -f "$W/retry/hydro/filled.tif" ] || fail "the chain went on after a cancelled task"
-"$ZWILLING" run "$W/retry.toml" --executor slurm --hydro-tiles $TILES --cpus-per-task 1 --retry-failed --wait
+"$ZWILLING" run "$W/retry.toml" --executor slurm "${HYDRO[@]}" --cpus-per-task 1 --retry-failed --wait
 "$ZWILLING" status "$W/retry"
 compare "$W/retry"
 

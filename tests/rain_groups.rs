@@ -1,7 +1,9 @@
 //! The catchment-group rain simulation end to end: the cluster's three steps (`rain partition`,
 //! `rain simulate --plan --group` per group, `rain merge`) write the same bytes as the in-process
-//! `rain simulate --groups K`, and a pipeline with `[rain] groups = 2` is the same at 1 and 2
-//! threads.
+//! `rain simulate --groups K`; the tiled merge (`rain merge --tiles`) writes tiles that are the
+//! exact cuts of the whole-grid merge, and the same mass balance and rain.gpkg; a pipeline with
+//! `[rain] groups = 2, tiles = "2x2"` gives the same bytes at 1 thread in one process as at 2
+//! threads task by task, the way the Slurm executor runs it.
 
 #[path = "fixtures/rain_scene.rs"]
 #[allow(dead_code)]
@@ -70,6 +72,41 @@ fn three_steps_write_the_bytes_of_the_in_process_run() {
     let mb: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(merged.join("mass_balance.json")).unwrap()).unwrap();
     assert!(mb["mass_balance"]["relative_error"].as_f64().unwrap() < 1e-6, "{mb}");
+
+    // The tiled merge on 7 × 4 tiles of 9 × 13 cells: tile edges cross the groups, the building
+    // (cols 20..26, rows 25..30 with its ring of cells) and the flow arrows' 5-cell lattice.
+    let tiled = d.path().join("tiled");
+    let mut a = vec!["rain", "merge", "--plan", p(&plan), "--buildings", p(&b), "-o", p(&tiled), "--tiles", "7x4"];
+    a.extend(SIM);
+    zw(&a);
+    for f in ["mass_balance.json", "rain.gpkg"] {
+        let (x, y) = (std::fs::read(merged.join(f)).unwrap(), std::fs::read(tiled.join(f)).unwrap());
+        assert!(x == y, "{f} differs between the whole-grid and the tiled merge");
+    }
+    // …with the building the tiles assess (the flow arrows across tiles: `tile_arrows` unit test).
+    let gpkg = tiled.join("rain.gpkg");
+    assert_eq!(zwilling_io::gpkg::read_layer(&gpkg, "buildings").unwrap().features.len(), 1);
+    let products = ["max_depth", "max_velocity", "time_of_max", "flow_dir", "depth_00120s", "hazard", "risk"];
+    for name in products {
+        let whole = merged.join(format!("{name}.tif"));
+        let vrt = std::fs::read_to_string(tiled.join(format!("{name}.vrt"))).unwrap();
+        assert_eq!(vrt.matches("<SimpleSource>").count(), 28, "{name}.vrt");
+        for t in 0..28 {
+            let (col0, row0) = ((t % 7) * 9, (t / 7) * 13);
+            let (cols, rows) = (9.min(60 - col0), 13.min(50 - row0));
+            let want = zwilling_io::raster::read_geotiff_window(&whole, col0, row0, cols, rows).unwrap();
+            let file = tiled.join("tiles").join(format!("{name}-{t}.tif"));
+            let got = zwilling_io::raster::read_geotiff(&file).unwrap();
+            assert_eq!(got.sample_type(), want.sample_type(), "{}", file.display());
+            assert_eq!((got.size(), got.transform(), got.crs()), (want.size(), want.transform(), want.crs()));
+            let bits = |v: Option<f64>| v.map(|v| if v.is_nan() { u64::MAX } else { v.to_bits() });
+            assert_eq!(bits(got.nodata()), bits(want.nodata()), "{}", file.display());
+            let (g, w) = (got.to_f64(), want.to_f64());
+            let same =
+                g.data.iter().zip(&w.data).all(|(a, b)| a.to_bits() == b.to_bits() || (a.is_nan() && b.is_nan()));
+            assert!(same, "{} is not the cut of {}", file.display(), whole.display());
+        }
+    }
 }
 
 fn tree(dir: &Path) -> Vec<PathBuf> {
@@ -87,25 +124,41 @@ fn tree(dir: &Path) -> Vec<PathBuf> {
 }
 
 #[test]
-fn a_pipeline_with_two_groups_is_the_same_at_one_and_two_threads() {
+fn a_pipeline_with_tiled_merge_is_the_same_in_one_process_and_task_by_task() {
     let d = tempfile::tempdir().unwrap();
     let survey = d.path().join("survey");
     zw(&["synth", "--length", "30", "--seed", "3", "--no-images", "--out", p(&survey)]);
-    let run = |name: &str, threads: &str| {
+    let config = |name: &str| {
         let cfg = d.path().join(format!("{name}.toml"));
         let text = format!(
             "[input]\nclouds = ['{s}/scene.laz']\n[output]\ndir = '{name}'\n[grid]\nres = 1.0\n\
-             products = ['dtm']\n[rain]\nrain = '30mm/10min'\nres = 2\ngroups = 2\nargs = ['--minutes', '3']\n",
+             products = ['dtm']\n[rain]\nrain = '30mm/10min'\nres = 2\ngroups = 2\ntiles = '2x2'\n\
+             args = ['--minutes', '3']\n",
             s = survey.display()
         );
         std::fs::write(&cfg, text).unwrap();
-        zw(&["--threads", threads, "run", p(&cfg)]);
-        d.path().join(name)
+        cfg
     };
-    let (a, b) = (run("one", "1"), run("two", "2"));
+    // One process, one thread: `zwilling run`.
+    let one = config("one");
+    zw(&["--threads", "1", "run", p(&one)]);
+    // Task by task, two threads: what every Slurm array task runs (`run --step JOB --task I`).
+    let two = config("two");
+    let jobs = [("grid", 1), ("rain", 1), ("rain-groups", 2), ("rain-merge", 4), ("rain-mosaic", 1)];
+    for (job, tasks) in jobs {
+        for t in 0..tasks {
+            zw(&["--threads", "2", "run", p(&two), "--step", job, "--task", &t.to_string()]);
+        }
+    }
+    let (a, b) = (d.path().join("one"), d.path().join("two"));
     let rain = tree(&a.join("rain"));
     assert!(rain.iter().any(|f| f.ends_with("partition/plan.json")));
     assert!(rain.iter().any(|f| f.ends_with("groups/1/group.json")), "two groups expected: {rain:?}");
+    assert!(rain.iter().any(|f| f.ends_with("tiles/max_depth-3.tif")), "four tiles expected: {rain:?}");
+    for f in ["max_depth.vrt", "flow_dir.vrt", "mass_balance.json", "rain.gpkg"] {
+        assert!(a.join("rain").join(f).exists(), "{f} missing");
+    }
+    assert!(!a.join("rain/max_depth.tif").exists(), "the tiled merge writes no whole-grid raster");
     // plan.json names the DEM by its path, which differs between the two output folders
     for f in rain.into_iter().filter(|f| !f.ends_with("plan.json")) {
         let rel = f.strip_prefix(&a).unwrap();

@@ -1,10 +1,15 @@
 #!/usr/bin/env bash
 # 3D Tiles: `zwilling tiles` vs py3dtiles 12.x on the same LAZ, in the same run, on the same machine.
-# Usage: benches/compare/tiles_py3dtiles.sh [--points N | LAZ] [--skip-py3dtiles]
+# Usage: benches/compare/tiles_py3dtiles.sh [--points N | LAZ] [--pairs K] [--skip-py3dtiles]
 #   --points N  a synthetic survey of N points made with `zwilling synth` (default 5000000)
 #   LAZ         an existing LAZ file (EPSG:25832 assumed for py3dtiles)
-# Prints a markdown table: wall s, CPU s (user+sys), points/s, peak RSS of both tools, and the ratio.
-# Uses $CARGO_TARGET_DIR when set; ZW=path/to/zwilling uses that binary instead of building. The venv is benches/compare/.venv (created on first use).
+#   --pairs K   K pairs of runs (zwilling, then py3dtiles; default 3) and the median ratio: py3dtiles' time on
+#               the same file has varied by 1.4x between quiet runs here, so one pair is not enough
+# Prints a markdown table (wall s, CPU s = user+sys, points/s, peak RSS of both tools per pair), the ratio per
+# pair and the median ratios. Fairness: both tools read the same file (in the page cache after the first run),
+# write to the same temporary folder on the same disk (deleted after each run), and py3dtiles runs with
+# --jobs $(nproc) worker processes, as many as zwilling's threads.
+# Uses $CARGO_TARGET_DIR when set; ZW=path/to/zwilling uses that binary instead of building. The venv is benches/compare/.venv-py3dtiles (created on first use).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
@@ -12,10 +17,12 @@ venv="$here/.venv-py3dtiles"   # its own: py3dtiles needs laspy without lazrs (s
 points=5000000
 laz=""
 skip_py=0
+pairs=3
 while [ $# -gt 0 ]; do
   case "$1" in
     --points) points=$2; shift 2 ;;
     --skip-py3dtiles) skip_py=1; shift ;;
+    --pairs) pairs=$2; shift 2 ;;
     *) laz=$1; shift ;;
   esac
 done
@@ -56,25 +63,41 @@ wall = sum(p * 60 ** i for i, p in enumerate(reversed(parts)))
 print(wall, g("User time (seconds)"), g("System time (seconds)"), g("Maximum resident set size"))
 PY
 }
-load0=$(cut -d' ' -f1-3 /proc/loadavg)
-read -r zw_wall zw_user zw_sys zw_rss < <(measure "$zw" -q tiles "$laz" -o "$work/zw")
-if [ $skip_py = 0 ]; then
-  read -r py_wall py_user py_sys py_rss < <(measure "$venv/bin/py3dtiles" convert "$laz" --out "$work/py" \
-    --overwrite --srs_in 25832 --force-srs-in --srs_out 4978 --spec-version 1.1 --jobs "$(nproc)")
-else
-  py_wall=nan py_user=nan py_sys=nan py_rss=nan
-fi
-load1=$(cut -d' ' -f1-3 /proc/loadavg)
-python3 - "$n" "$zw_wall" "$zw_user" "$zw_sys" "$zw_rss" "$py_wall" "$py_user" "$py_sys" "$py_rss" "$load0" "$load1" <<'PY'
-import sys
+runs=()
+for pair in $(seq 1 "$pairs"); do
+  load0=$(cut -d' ' -f1-3 /proc/loadavg)
+  read -r zw_wall zw_user zw_sys zw_rss < <(measure "$zw" -q tiles "$laz" -o "$work/zw")
+  rm -rf "$work/zw"
+  if [ $skip_py = 0 ]; then
+    read -r py_wall py_user py_sys py_rss < <(measure "$venv/bin/py3dtiles" convert "$laz" --out "$work/py" \
+      --overwrite --srs_in 25832 --force-srs-in --srs_out 4978 --spec-version 1.1 --jobs "$(nproc)")
+    rm -rf "$work/py"
+  else
+    py_wall=nan py_user=nan py_sys=nan py_rss=nan
+  fi
+  load1=$(cut -d' ' -f1-3 /proc/loadavg)
+  runs+=("$zw_wall $zw_user $zw_sys $zw_rss $py_wall $py_user $py_sys $py_rss $load0 $load1")
+done
+python3 - "$n" "${runs[@]}" <<'PY'
+import os, statistics, sys
 n = int(sys.argv[1])
-zw = [float(x) for x in sys.argv[2:6]]
-py = [float(x) for x in sys.argv[6:10]]
-print(f"{n} points; {__import__('os').cpu_count()} cores; load average before {sys.argv[10]}, after {sys.argv[11]}\n")
-print("| tool | wall s | CPU s (user+sys) | points/s (wall) | points/s per CPU s | peak RSS MB |")
-print("|---|---|---|---|---|---|")
-for name, (w, u, s, rss) in (("zwilling tiles", zw), ("py3dtiles convert 12.x", py)):
-    print(f"| {name} | {w:.1f} | {u + s:.1f} | {n / w / 1e6:.2f} M | {n / (u + s) / 1e6:.2f} M | {rss / 1024:.0f} |")
-if py[0] == py[0]:
-    print(f"\nratio zwilling / py3dtiles: {py[0] / zw[0]:.1f}× (wall), {(py[1] + py[2]) / (zw[1] + zw[2]):.1f}× (CPU time)")
+rows = [a.split() for a in sys.argv[2:]]
+print(f"{n} points; {os.cpu_count()} cores; {len(rows)} pair(s), zwilling first in each\n")
+print("| pair | tool | wall s | CPU s (user+sys) | points/s (wall) | points/s per CPU s | peak RSS MB | load avg before → after |")
+print("|---|---|---|---|---|---|---|---|")
+rw, rc, zw_w, py_w = [], [], [], []
+for i, r in enumerate(rows, 1):
+    zw, py = [float(x) for x in r[0:4]], [float(x) for x in r[4:8]]
+    load = f"{' '.join(r[8:11])} → {' '.join(r[11:14])}"
+    for name, (w, u, s, rss) in (("zwilling tiles", zw), ("py3dtiles convert 12.x", py)):
+        if w != w:
+            continue  # --skip-py3dtiles
+        print(f"| {i} | {name} | {w:.1f} | {u + s:.1f} | {n / w / 1e6:.2f} M | {n / (u + s) / 1e6:.2f} M | {rss / 1024:.0f} | {load} |")
+    zw_w.append(zw[0]); py_w.append(py[0])
+    rw.append(py[0] / zw[0]); rc.append((py[1] + py[2]) / (zw[1] + zw[2]))
+if all(x == x for x in py_w):
+    f = lambda v: ", ".join(f"{x:.1f}" for x in v)
+    print(f"\nratio zwilling / py3dtiles per pair: {f(rw)}× (wall), {f(rc)}× (CPU time)")
+    print(f"median ratio: {statistics.median(rw):.1f}× (wall), {statistics.median(rc):.1f}× (CPU time); "
+          f"median zwilling wall vs the fastest py3dtiles run: {min(py_w) / statistics.median(zw_w):.1f}×")
 PY

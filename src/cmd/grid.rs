@@ -12,10 +12,7 @@
 
 use clap::{Args, ValueEnum};
 use rayon::prelude::*;
-use std::fs::File;
-use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
 use zwilling_cloud::grid::blocks::SpillStore;
 use zwilling_cloud::grid::cells::{CellStats, Statistic};
 use zwilling_cloud::grid::tiled_dtm::{dtm_window, GroundCells};
@@ -349,47 +346,27 @@ fn write_product(
     }
 }
 
-/// A [`SpillStore`] in an unnamed temporary file in `dir`, created on the first spill. The file has
-/// no name, so the system removes it when the process ends, also when it is killed.
-struct FileSpill {
-    dir: PathBuf,
-    file: Mutex<Option<File>>,
-    parts: Vec<(u64, usize)>,
-    len: u64,
-}
+/// The grid accumulator's [`SpillStore`]: a [`zwilling_io::SpillFile`] (an unnamed temporary
+/// file in `dir`, created on the first spill and removed by the system when the process ends).
+struct FileSpill(zwilling_io::SpillFile);
 
 impl FileSpill {
     fn new(dir: PathBuf) -> Self {
-        FileSpill { dir, file: Mutex::new(None), parts: vec![], len: 0 }
+        FileSpill(zwilling_io::SpillFile::new(&dir))
     }
 }
 
 impl SpillStore for FileSpill {
     fn put(&mut self, bytes: &[u8]) -> Result<u64> {
-        let path = self.dir.clone();
-        let slot = self.file.get_mut().map_err(|_| Error::invalid("spill file lock poisoned"))?;
-        if slot.is_none() {
-            *slot = Some(tempfile::tempfile_in(&path).map_err(|e| Error::io(&path, e))?);
-        }
-        let f = slot.as_mut().expect("opened above");
-        f.seek(SeekFrom::Start(self.len)).and_then(|_| f.write_all(bytes)).map_err(|e| Error::io(&path, e))?;
-        self.parts.push((self.len, bytes.len()));
-        self.len += bytes.len() as u64;
-        Ok(self.parts.len() as u64 - 1)
+        self.0.append(bytes)
     }
 
     fn get(&self, id: u64) -> Result<Vec<u8>> {
-        let &(at, len) =
-            self.parts.get(id as usize).ok_or_else(|| Error::invalid(format!("spill part {id} missing")))?;
-        let mut guard = self.file.lock().map_err(|_| Error::invalid("spill file lock poisoned"))?;
-        let f = guard.as_mut().ok_or_else(|| Error::invalid("spill file not open"))?;
-        let mut buf = vec![0; len];
-        f.seek(SeekFrom::Start(at)).and_then(|_| f.read_exact(&mut buf)).map_err(|e| Error::io(&self.dir, e))?;
-        Ok(buf)
+        self.0.read(id)
     }
 
     fn stored_bytes(&self) -> u64 {
-        self.len
+        self.0.stored_bytes()
     }
 }
 

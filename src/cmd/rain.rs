@@ -12,6 +12,7 @@ use zwilling_rain::storm::Hyetograph;
 use zwilling_rain::{accumulation, d8, fill, flowpaths, hazard, mfd, risk, simulate, sinks};
 
 mod groups;
+mod merge_tiles;
 
 #[derive(Args, Debug)]
 pub struct RainArgs {
@@ -254,6 +255,11 @@ pub fn run(a: RainArgs) -> Result<()> {
     }
 }
 
+/// The record a tile task of `rain merge --tiles` writes last into OUT (its manifest output).
+pub fn merge_tile_record(out: &Path, tile: usize) -> PathBuf {
+    merge_tiles::tile_record_path(out, tile)
+}
+
 fn read_dem(path: &Path) -> Result<Grid<f32>> {
     let g = read_geotiff_f32(path)?;
     if g.is_empty() {
@@ -455,6 +461,10 @@ impl ProductArgs {
     fn read_buildings(&self) -> Result<Option<Layer>> {
         self.buildings.as_deref().map(read_vector).transpose()
     }
+
+    fn exposure(&self) -> risk::Exposure {
+        risk::Exposure { field: self.exposure_field.clone(), default_class: 2 }
+    }
 }
 
 /// Topographic analysis (NRW practice): sink polygons and flow paths of the whole DEM.
@@ -516,27 +526,58 @@ fn write_products(
     for (t, g) in &r.snapshots {
         write_cog(&out(&format!("depth_{:05}s.tif", t.round() as u64)), g, &cog_opts(false))?;
     }
-    let arrows = risk::flow_arrows(&r.flow_dir_at_peak, &r.max_velocity, 5, 0.1);
-    let mut layers = vec![
-        (&sink_layer, GeometryType::MultiPolygon),
-        (&path_layer, GeometryType::LineString),
-        (&arrows, GeometryType::Point),
-    ];
+    let arrows = risk::flow_arrows(&r.flow_dir_at_peak, &r.max_velocity, ARROW_STEP, ARROW_MIN_VELOCITY);
     let building_layer = match buildings {
         Some(b) => {
             let classes = preset.classify_grids(&r.max_depth, &r.max_velocity)?;
             write_cog(&out("hazard.tif"), &classes, &cog_opts(true))?;
-            let exposure = risk::Exposure { field: p.exposure_field.clone(), default_class: 2 };
-            let (layer, grid) =
-                risk::building_risk(b, &r.max_depth, &r.max_velocity, preset, &risk::RiskMatrix::default(), &exposure)
-                    .map_err(|e| e.in_file(p.buildings.as_deref().unwrap_or(Path::new(""))))?;
+            let (layer, grid) = risk::building_risk(
+                b,
+                &r.max_depth,
+                &r.max_velocity,
+                preset,
+                &risk::RiskMatrix::default(),
+                &p.exposure(),
+            )
+            .map_err(|e| e.in_file(p.buildings.as_deref().unwrap_or(Path::new(""))))?;
             write_cog(&out("risk.tif"), &grid, &cog_opts(true))?;
             Some(layer)
         }
         None => None,
     };
-    if let Some(l) = &building_layer {
-        layers.push((l, GeometryType::MultiPolygon));
+    let layers = VectorLayers { sinks: sink_layer, flow_paths: path_layer, arrows, buildings: building_layer };
+    write_layers_and_balance(dir, p, &layers, r)
+}
+
+/// Flow arrows: one per this many cells in each direction (`risk::flow_arrows`).
+const ARROW_STEP: usize = 5;
+/// Flow arrows: only where the maximum velocity reaches this (m/s).
+const ARROW_MIN_VELOCITY: f64 = 0.1;
+
+/// The vector layers of rain.gpkg, in the order they are written.
+struct VectorLayers {
+    sinks: Layer,
+    flow_paths: Layer,
+    arrows: Layer,
+    buildings: Option<Layer>,
+}
+
+/// Writes rain.gpkg (sinks, flow paths, arrows, buildings) and mass_balance.json (the mass
+/// balance and outflow hydrograph of `r`; its rasters are not used): shared by the whole-grid
+/// products and the tiled merge.
+fn write_layers_and_balance(
+    dir: &Path,
+    p: &ProductArgs,
+    l: &VectorLayers,
+    r: &simulate::SimulationResult,
+) -> Result<()> {
+    let mut layers = vec![
+        (&l.sinks, GeometryType::MultiPolygon),
+        (&l.flow_paths, GeometryType::LineString),
+        (&l.arrows, GeometryType::Point),
+    ];
+    if let Some(b) = &l.buildings {
+        layers.push((b, GeometryType::MultiPolygon));
     }
     write_outputs(dir, &layers, p.geojson)?;
     let json = serde_json::to_string_pretty(&serde_json::json!({
@@ -544,7 +585,7 @@ fn write_products(
         "outflow_hydrograph_m3_s": r.outflow_hydrograph,
     }))
     .map_err(|e| Error::invalid(e.to_string()))?;
-    write_atomic(&out("mass_balance.json"), json.as_bytes())?;
+    zwilling_io::write_atomic(&dir.join("mass_balance.json"), json.as_bytes())?;
     let mb = r.mass_balance;
     if !crate::progress::quiet() {
         eprintln!(
@@ -553,15 +594,6 @@ fn write_products(
         );
     }
     Ok(())
-}
-
-/// Writes `bytes` to `path` through a temporary file beside it and a rename.
-fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    let mut tmp = path.as_os_str().to_owned();
-    tmp.push(".tmp");
-    let tmp = PathBuf::from(tmp);
-    std::fs::write(&tmp, bytes).map_err(|e| Error::io(&tmp, e))?;
-    std::fs::rename(&tmp, path).map_err(|e| Error::io(path, e))
 }
 
 fn run_hazard(a: HazardArgs) -> Result<()> {

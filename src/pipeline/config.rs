@@ -18,7 +18,7 @@ const STAGE_KEYS: [(&str, &[&str]); 7] = [
     ("grid", &["enabled", "res", "products", "memory", "args"]),
     ("cracks", &["enabled", "markings", "road_left", "road_right", "args"]),
     ("road", &["enabled", "section", "args"]),
-    ("rain", &["enabled", "rain", "res", "groups", "args"]),
+    ("rain", &["enabled", "rain", "res", "groups", "tiles", "args"]),
     ("tiles", &["enabled", "max_points_per_tile", "attributes", "terrain", "args"]),
     ("report", &["enabled", "title"]),
 ];
@@ -341,6 +341,16 @@ fn check_stage(s: &Stage, input: &Inputs, problems: &mut Vec<String>) {
                     problems.push(format!("[rain] groups: must be an integer from 1 to 100000, got {v}"));
                 }
             }
+            if let Some(v) = s.table.get("tiles") {
+                match v.as_str().map(str::parse::<crate::pipeline::slurm::hydro::TileCount>) {
+                    Some(Ok(_)) => {}
+                    Some(Err(e)) => problems.push(format!("[rain] tiles: {e}")),
+                    None => problems.push(format!("[rain] tiles: expected a string like \"4x2\", got {v}")),
+                }
+                if s.table.get("groups").and_then(|g| g.as_integer()).unwrap_or(1) < 2 {
+                    problems.push("[rain] tiles: merges catchment groups tile by tile, so it needs groups ≥ 2".into());
+                }
+            }
         }
         "tiles" => {
             positive(s, "max_points_per_tile", problems);
@@ -394,6 +404,21 @@ mod tests {
         ] {
             assert!(e.contains(needle), "'{needle}' not in: {e}");
         }
+    }
+
+    #[test]
+    fn rain_tiles_are_a_tile_count_for_a_grouped_run() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("pipeline.toml");
+        let with = |rain: &str| {
+            std::fs::write(&p, format!("[input]\nclouds = []\ndem = 'd.tif'\n[output]\ndir = 'out'\n[rain]\n{rain}\n"))
+                .unwrap();
+            load(&p).err().map(|e| e.to_string()).unwrap_or_default()
+        };
+        assert!(!with("groups = 4\ntiles = '4x2'").contains("[rain] tiles"));
+        assert!(with("groups = 4\ntiles = '4'").contains("[rain] tiles: '4': expected COLSxROWS"));
+        assert!(with("groups = 4\ntiles = 8").contains("[rain] tiles: expected a string"));
+        assert!(with("tiles = '2x2'").contains("needs groups ≥ 2"));
     }
 
     #[test]

@@ -224,12 +224,28 @@ pub fn plan(cfg: &Config) -> Result<Vec<Step>> {
             colour = (o.join("hazard.tif"), "hazard");
         }
         let groups = st.table.get("groups").and_then(|v| v.as_integer()).unwrap_or(1).max(1) as usize;
+        let tiles = rain_tiles(cfg)?;
         if groups == 1 {
             argv.extend(["-o".into(), s(&o)]);
             argv.extend(st.args());
             steps.push(Step { id: "rain/simulate".into(), stage: "rain", argv, inputs, outputs, points: 0 });
         } else {
-            steps.extend(rain_group_steps(&dem, &o, groups, argv, inputs, outputs, st.args()));
+            if tiles.is_some() {
+                // The tiled merge writes VRTs over per-tile COGs instead of whole-grid COGs.
+                for p in outputs.iter_mut().filter(|p| p.extension().is_some_and(|e| e == "tif")) {
+                    p.set_extension("vrt");
+                }
+                colour.0.set_extension("vrt");
+            }
+            let g = RainGroups { dem: &dem, out: &o, groups, tiles };
+            steps.extend(rain_group_steps(&g, argv, inputs, outputs, st.args()));
+        }
+        if tiles.is_some() && cfg.stage("tiles").is_some_and(|t| t.bool_or("terrain", true)) {
+            return Err(Error::bad_file(
+                &cfg.path,
+                "[rain] tiles writes the rain rasters as VRTs, which the terrain tileset cannot colour from: \
+                 set terrain = false in [tiles]",
+            ));
         }
         flood = Some((dem, colour.0, colour.1));
     }
@@ -282,20 +298,40 @@ pub fn plan(cfg: &Config) -> Result<Vec<Step>> {
     Ok(steps)
 }
 
+/// `[rain] tiles = "CxR"`: merge the catchment groups tile by tile (None when not set).
+pub fn rain_tiles(cfg: &Config) -> Result<Option<slurm::hydro::TileCount>> {
+    let Some(v) = cfg.stage("rain").and_then(|st| st.table.get("tiles")) else { return Ok(None) };
+    let text = v.as_str().ok_or_else(|| Error::bad_file(&cfg.path, "[rain] tiles: expected a string like \"4x2\""))?;
+    text.parse().map(Some).map_err(|e| Error::bad_file(&cfg.path, format!("[rain] tiles: {e}")))
+}
+
+/// Where and how the decomposed rain simulation runs.
+struct RainGroups<'a> {
+    /// The rain DTM.
+    dem: &'a Path,
+    /// OUT/rain.
+    out: &'a Path,
+    /// `[rain] groups`.
+    groups: usize,
+    /// `[rain] tiles`.
+    tiles: Option<slurm::hydro::TileCount>,
+}
+
 /// The decomposed rain simulation (`[rain] groups = K > 1`, docs/rain.md "Catchment groups"):
 /// `rain/partition` (stage `rain`), `rain/group/I` for I < K (stage `rain-groups`, one job array
-/// on a cluster), `rain/merge` (stage `rain-merge`) writing the products of `rain/simulate` into
-/// OUT/rain. `argv` is the `rain simulate` command line up to `-o`; `extra` the stage's `args`
-/// (given to the group tasks and the merge alike).
+/// on a cluster), then the merge writing the products of `rain/simulate` into OUT/rain: one step
+/// `rain/merge` (stage `rain-merge`), or with `[rain] tiles = "CxR"` one step per tile
+/// `rain/merge/tile/T` (stage `rain-merge`, one job array) and the final `rain/merge`
+/// (stage `rain-mosaic`: VRTs, mass balance, rain.gpkg). `argv` is the `rain simulate` command
+/// line up to `-o`; `extra` the stage's `args` (given to the group tasks and the merge alike).
 fn rain_group_steps(
-    dem: &Path,
-    o: &Path,
-    groups: usize,
+    rg: &RainGroups,
     argv: Vec<String>,
     inputs: Vec<PathBuf>,
     outputs: Vec<PathBuf>,
     extra: Vec<String>,
 ) -> Vec<Step> {
+    let (dem, o, groups) = (rg.dem, rg.out, rg.groups);
     let dir = o.join("partition");
     let plan = dir.join("plan.json");
     let mut steps = vec![Step {
@@ -332,8 +368,29 @@ fn rain_group_steps(
     a.extend(extra);
     let mut merge_inputs = group_inputs;
     merge_inputs.extend((0..groups).map(|g| dir.join("groups").join(g.to_string()).join("group.json")));
+    let Some(tiles) = rg.tiles else {
+        let id = "rain/merge".into();
+        steps.push(Step { id, stage: "rain-merge", argv: a, inputs: merge_inputs, outputs, points: 0 });
+        return steps;
+    };
+    a.extend(["--tiles".into(), tiles.to_string()]);
+    let records: Vec<PathBuf> = (0..tiles.count()).map(|t| crate::cmd::rain::merge_tile_record(o, t)).collect();
+    for (t, record) in records.iter().enumerate() {
+        let mut at = a.clone();
+        at.extend(["--tile".into(), t.to_string()]);
+        steps.push(Step {
+            id: format!("rain/merge/tile/{t}"),
+            stage: "rain-merge",
+            argv: at,
+            inputs: merge_inputs.clone(),
+            outputs: vec![record.clone()],
+            points: 0,
+        });
+    }
+    a.push("--mosaic".into());
+    merge_inputs.extend(records);
     let id = "rain/merge".into();
-    steps.push(Step { id, stage: "rain-merge", argv: a, inputs: merge_inputs, outputs, points: 0 });
+    steps.push(Step { id, stage: "rain-mosaic", argv: a, inputs: merge_inputs, outputs, points: 0 });
     steps
 }
 

@@ -12,7 +12,7 @@
 //! Writes a `FeatureCollection` with `name`, the `crs` member when the EPSG code is known,
 //! closed polygon rings, `null` for `Null` and NaN. Atomic (temporary file + rename).
 
-use crate::trajectory::write_atomic;
+use crate::write_atomic;
 use serde::de::{Deserialize, Deserializer, MapAccess, Visitor};
 use serde_json::{json, Value as J};
 use std::path::Path;

@@ -13,9 +13,10 @@
 //! Bad input is an error naming the file and the line (1-based) and what is wrong. Writes are
 //! atomic (temporary file in the same folder, then rename).
 
-use std::io::Write;
 use std::path::Path;
 use zwilling_core::{Error, Result, TrajectoryPoint};
+
+use crate::write_atomic;
 
 const TRAJ_COLUMNS: [&str; 7] = ["time", "x", "y", "z", "heading", "pitch", "roll"];
 
@@ -190,22 +191,6 @@ pub fn write_image_poses(path: &Path, poses: &[ImagePoseRecord]) -> Result<()> {
         ));
     }
     write_atomic(path, s.as_bytes())
-}
-
-/// Writes `bytes` to `path` through a temporary file in the same folder renamed over the target.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(|e| Error::io(dir, e))?;
-    tmp.write_all(bytes).map_err(|e| Error::io(path, e))?;
-    tmp.as_file().sync_all().map_err(|e| Error::io(path, e))?;
-    #[cfg(unix)]
-    {
-        // temporary files are private (0600); outputs get the usual rw-r--r--
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(tmp.path(), std::fs::Permissions::from_mode(0o644)).map_err(|e| Error::io(path, e))?;
-    }
-    tmp.persist(path).map_err(|e| Error::io(path, e.error))?;
-    Ok(())
 }
 
 #[cfg(test)]

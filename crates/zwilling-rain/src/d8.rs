@@ -12,7 +12,9 @@
 //!   flat cell drains along the shortest path (in cell steps) to the flat's exit, as in the
 //!   "gradient towards lower terrain" of Garbrecht & Martz (1997) and Barnes, Lehman & Mulla
 //!   (2014, "An efficient assignment of drainage direction over flat surfaces"), without their
-//!   second gradient away from higher terrain;
+//!   second gradient away from higher terrain. Flats are drained in parallel (bands of rows,
+//!   then flats that cross band borders), with the same result bits as one serial search over
+//!   all flats at any thread count (see `flats.rs`);
 //! - flats that have no exit (pits of an unfilled DEM) stay [`NO_DIRECTION`].
 //!
 //! Run it on a filled DEM ([`crate::fill::fill_depressions`]): then every cell reaches an outlet.
@@ -76,103 +78,71 @@ pub fn steepest_descent(
 /// D8 direction index (0 E … 7 SE, see [`crate::neighbours`]) of every cell, or [`NO_DIRECTION`]
 /// for NoData, outlets and undrained pits.
 pub fn flow_directions_d8(dem: &Grid<f32>) -> Grid<u8> {
+    let mut dir = directions_with_flats(dem);
+    crate::flats::resolve_flats(&dem.data, dem.width, &mut dir);
+    dem.with_data(dir)
+}
+
+/// The D8 choice of every cell ([`steepest_descent`]), [`FLAT`] where a flat is still to be
+/// resolved, [`NO_DIRECTION`] for NoData and outlets.
+pub(crate) fn directions_with_flats(dem: &Grid<f32>) -> Vec<u8> {
     let (w, h) = (dem.width, dem.height);
     let z = &dem.data;
     let nd = |v: f32| dem.is_nodata(v);
     let inv = [1.0 / distance(0) as f32, 1.0 / distance(1) as f32];
     let off: [isize; 8] = std::array::from_fn(|k| DROW[k] * w as isize + DCOL[k]);
-    let mut dir = vec![NO_DIRECTION; w * h];
-    dir.par_chunks_mut(w.max(1)).enumerate().for_each(|(r, row)| {
-        for (c, d) in row.iter_mut().enumerate() {
-            let zi = z[r * w + c];
-            if nd(zi) {
-                continue;
+    // rows holding NoData: their neighbour rows take the general path
+    let nodata_row: Vec<bool> = z.par_chunks(w.max(1)).map(|row| row.iter().any(|&v| nd(v))).collect();
+    let general = |r: usize, c: usize| {
+        let i = r * w + c;
+        let zi = z[i];
+        if nd(zi) {
+            return NO_DIRECTION;
+        }
+        let edge = r == 0 || c == 0 || r + 1 == h || c + 1 == w;
+        steepest_descent(zi, edge, &inv, nd, |k| {
+            if !edge {
+                return Some(z[(i as isize + off[k]) as usize]);
             }
-            let edge = r == 0 || c == 0 || r + 1 == h || c + 1 == w;
-            let i = r * w + c;
-            *d = steepest_descent(zi, edge, &inv, nd, |k| {
-                if !edge {
-                    return Some(z[(i as isize + off[k]) as usize]);
+            let (cc, rr) = (c as isize + DCOL[k], r as isize + DROW[k]);
+            (cc >= 0 && rr >= 0 && cc < w as isize && rr < h as isize).then(|| z[rr as usize * w + cc as usize])
+        })
+    };
+    // zeroed allocation: its pages are first touched (and faulted in) by the parallel row loop
+    let mut dir = vec![0u8; w * h];
+    dir.par_chunks_mut(w.max(1)).enumerate().for_each(|(r, row)| {
+        if r > 0 && r + 1 < h && w > 2 && !nodata_row[r - 1] && !nodata_row[r] && !nodata_row[r + 1] {
+            // interior of a row without NoData around: the same choice as `steepest_descent`
+            // (same slopes, same order, same strict comparison) without its checks
+            let (up, mid, down) = (&z[(r - 1) * w..r * w], &z[r * w..(r + 1) * w], &z[(r + 1) * w..(r + 2) * w]);
+            let cells = up.windows(3).zip(mid.windows(3)).zip(down.windows(3)).zip(&mut row[1..w - 1]);
+            for (((u, m), d), out) in cells {
+                let zi = m[1];
+                let nb = [m[2], u[2], u[1], u[0], m[0], d[0], d[1], d[2]];
+                let mut best = 0.0f32;
+                let mut best_k = FLAT;
+                for (k, &zj) in nb.iter().enumerate() {
+                    let s = (zi - zj) * inv[k % 2];
+                    if s > best {
+                        best = s;
+                        best_k = k as u8;
+                    }
                 }
-                let (cc, rr) = (c as isize + DCOL[k], r as isize + DROW[k]);
-                (cc >= 0 && rr >= 0 && cc < w as isize && rr < h as isize).then(|| z[rr as usize * w + cc as usize])
-            });
+                *out = best_k;
+            }
+            for c in [0, w - 1] {
+                row[c] = general(r, c);
+            }
+        } else {
+            for (c, d) in row.iter_mut().enumerate() {
+                *d = general(r, c);
+            }
         }
     });
-    resolve_flats(dem, &mut dir);
-    dem.with_data(dir)
+    dir
 }
 
 use crate::neighbours::{DCOL, DROW};
-
-/// Breadth-first drainage of flat cells towards their exits (see the module doc).
-fn resolve_flats(dem: &Grid<f32>, dir: &mut [u8]) {
-    let (w, h) = (dem.width, dem.height);
-    let z = &dem.data;
-    let flat_neighbour = |dir: &[u8], i: usize| {
-        let (r, c) = (i / w, i % w);
-        (0..8).any(|k| {
-            let (cc, rr) = (c as isize + DCOL[k], r as isize + DROW[k]);
-            if cc < 0 || rr < 0 || cc >= w as isize || rr >= h as isize {
-                return false;
-            }
-            let j = rr as usize * w + cc as usize;
-            dir[j] == FLAT && z[j] == z[i]
-        })
-    };
-    // Seeds in cell order: draining cells next to a flat cell of equal elevation (found in
-    // parallel, rows in order, so the queue is the same at any thread count).
-    if !dir.contains(&FLAT) {
-        return;
-    }
-    let dir_ro: &[u8] = dir;
-    let seeds: Vec<Vec<usize>> = (0..h)
-        .into_par_iter()
-        .map(|r| {
-            (r * w..(r + 1) * w)
-                .filter(|&i| dir_ro[i] != FLAT && !dem.is_nodata(z[i]) && flat_neighbour(dir_ro, i))
-                .collect()
-        })
-        .collect();
-    // FIFO queue as a vector (every cell enters once). The seeds may lie on the grid edge and
-    // get bounds checks; the flat cells after them never do (an edge cell without a lower
-    // neighbour is an outlet, not FLAT), so they use plain index offsets.
-    let mut queue: Vec<u32> = seeds.into_iter().flatten().map(|i| i as u32).collect();
-    let seeds = queue.len();
-    let off: [isize; 8] = std::array::from_fn(|k| DROW[k] * w as isize + DCOL[k]);
-    let mut head = 0;
-    while head < queue.len() {
-        let i = queue[head] as usize;
-        let zi = z[i];
-        if head < seeds {
-            let (r, c) = (i / w, i % w);
-            for k in 0..8 {
-                let Some((cc, rr)) = crate::neighbours::neighbour(c, r, k, w, h) else {
-                    continue;
-                };
-                let j = rr * w + cc;
-                if dir[j] == FLAT && z[j] == zi {
-                    dir[j] = ((k + 4) % 8) as u8;
-                    queue.push(j as u32);
-                }
-            }
-        } else {
-            for (k, o) in off.iter().enumerate() {
-                let j = (i as isize + o) as usize;
-                if dir[j] == FLAT && z[j] == zi {
-                    dir[j] = ((k + 4) % 8) as u8;
-                    queue.push(j as u32);
-                }
-            }
-        }
-        head += 1;
-    }
-    for d in dir.iter_mut() {
-        if *d == FLAT {
-            *d = NO_DIRECTION;
-        }
-    }
-}
 
 /// The directions as ESRI D8 codes (E 1, SE 2, S 4, SW 8, W 16, NW 32, N 64, NE 128; 0 = none).
 pub fn to_esri(dir: &Grid<u8>) -> Grid<u8> {

@@ -22,8 +22,7 @@
 //! a cluster). Values are copies of input elevations, so the result equals the serial
 //! [`crate::fill::fill_depressions`] bit for bit and does not depend on the number of bands.
 
-use std::cmp::Reverse;
-use std::collections::{BinaryHeap, HashMap};
+use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::Mutex;
 
@@ -164,43 +163,8 @@ pub(crate) fn fill_bands(dem: &Grid<f32>, band_rows: usize) -> Vec<f32> {
             }
         }
     }
-    // Adjacency in compressed rows (one allocation instead of one vector per label).
-    let mut start = vec![0u32; total + 1];
-    for &(a, b, _) in &links {
-        start[a as usize + 1] += 1;
-        start[b as usize + 1] += 1;
-    }
-    for l in 0..total {
-        start[l + 1] += start[l];
-    }
-    let mut fill_at = start.clone();
-    let mut adj = vec![(0u32, 0.0f32); 2 * links.len()];
-    for &(a, b, e) in &links {
-        adj[fill_at[a as usize] as usize] = (b, e);
-        fill_at[a as usize] += 1;
-        adj[fill_at[b as usize] as usize] = (a, e);
-        fill_at[b as usize] += 1;
-    }
-    drop((links, fill_at));
-    // Minimax Dijkstra from the outlet label.
-    let mut spill = vec![f32::INFINITY; total];
-    spill[0] = f32::NEG_INFINITY;
-    let mut heap = BinaryHeap::new();
-    heap.push(Reverse((order_key(f32::NEG_INFINITY), 0u32)));
-    let mut done = vec![false; total];
-    while let Some(Reverse((_, l))) = heap.pop() {
-        let l = l as usize;
-        if std::mem::replace(&mut done[l], true) {
-            continue;
-        }
-        for &(m, e) in &adj[start[l] as usize..start[l + 1] as usize] {
-            let s = spill[l].max(e);
-            if s < spill[m as usize] {
-                spill[m as usize] = s;
-                heap.push(Reverse((order_key(s), m)));
-            }
-        }
-    }
+    let spill = crate::spill_graph::spill_elevations(total, &links);
+    drop(links);
     // Finalise: raise each cell to its label's spill elevation.
     z.par_chunks_mut(band_rows * w).zip(lab.par_chunks(band_rows * w)).enumerate().for_each(|(b, (zb, lb))| {
         for (v, &l) in zb.iter_mut().zip(lb) {
@@ -365,6 +329,8 @@ fn flood_band(dem: &Grid<f32>, r0: usize, z: &mut [f32], lab: &mut [u32], s: &mu
 mod tests {
     use super::*;
     use crate::testdem::grid;
+    use std::cmp::Reverse;
+    use std::collections::BinaryHeap;
 
     /// Textbook Priority-Flood (Barnes, Lehman & Mulla 2014, Algorithm 1: binary heap, every cell
     /// through the heap) with the same edge rule, as an independent reference.

@@ -18,10 +18,30 @@
 //! assert_eq!(layer.features.len(), 3); // one per row, from column 2 to the east edge
 //! ```
 
-use zwilling_core::{CrsInfo, Feature, FieldType, Geometry, Grid, Layer, Value};
+use zwilling_core::{CrsInfo, Feature, FieldType, GeoTransform, Geometry, Grid, Layer, Value};
 
 use crate::accumulation::downstream;
 use crate::neighbours::{DCOL, DROW};
+
+/// The empty `flow_paths` layer: fields `id`, `upstream_area_m2`, `length_m`, `cells`.
+pub fn empty_flow_paths_layer(crs: &CrsInfo) -> Layer {
+    Layer::new(
+        "flow_paths",
+        crs.clone(),
+        vec![
+            ("id".into(), FieldType::Int),
+            ("upstream_area_m2".into(), FieldType::Real),
+            ("length_m".into(), FieldType::Real),
+            ("cells".into(), FieldType::Int),
+        ],
+    )
+}
+
+/// Length (m) of one D8 step of `(dcol, drow)` cells: `√((dcol·Δx)² + (drow·Δy)²)`.
+#[inline]
+pub fn step_length(t: &GeoTransform, dcol: isize, drow: isize) -> f64 {
+    ((dcol as f64 * t.cell_x).powi(2) + (drow as f64 * t.cell_y).powi(2)).sqrt()
+}
 
 /// Flow paths of upstream area ≥ `threshold_m2` as the line layer `flow_paths`.
 pub fn flow_paths(dir: &Grid<u8>, acc_cells: &Grid<f64>, threshold_m2: f64, crs: &CrsInfo) -> Layer {
@@ -40,16 +60,7 @@ pub fn flow_paths(dir: &Grid<u8>, acc_cells: &Grid<f64>, threshold_m2: f64, crs:
             }
         }
     }
-    let mut layer = Layer::new(
-        "flow_paths",
-        crs.clone(),
-        vec![
-            ("id".into(), FieldType::Int),
-            ("upstream_area_m2".into(), FieldType::Real),
-            ("length_m".into(), FieldType::Real),
-            ("cells".into(), FieldType::Int),
-        ],
-    );
+    let mut layer = empty_flow_paths_layer(crs);
     let centre = |i: usize| {
         let (x, y) = t.cell_center(i % w, i / w);
         [x, y, f64::NAN]
@@ -67,7 +78,7 @@ pub fn flow_paths(dir: &Grid<u8>, acc_cells: &Grid<f64>, threshold_m2: f64, crs:
                 break;
             }
             let k = dir.data[i] as usize;
-            length += ((DCOL[k] as f64 * t.cell_x).powi(2) + (DROW[k] as f64 * t.cell_y).powi(2)).sqrt();
+            length += step_length(&t, DCOL[k], DROW[k]);
             line.push(centre(j));
             i = j;
             if up[j] != 1 {

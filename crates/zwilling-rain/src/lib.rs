@@ -17,6 +17,7 @@ pub mod accumulation;
 pub mod d8;
 pub mod fill;
 mod fill_bands;
+mod flats;
 pub mod flowpaths;
 pub mod hazard;
 pub mod mfd;
@@ -25,6 +26,7 @@ pub mod polygonize;
 pub mod risk;
 pub mod simulate;
 pub mod sinks;
+pub mod spill_graph;
 pub mod storm;
 #[doc(hidden)]
 pub mod testdem;

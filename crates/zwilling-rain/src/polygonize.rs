@@ -68,6 +68,40 @@ pub fn label_components(mask: &[bool], w: usize, h: usize) -> (Vec<u32>, Vec<Vec
     (labels, regions)
 }
 
+/// A directed cell edge between two grid vertices `[col, row]`, the region on its left (in world
+/// coordinates, rows growing south).
+pub type Edge = ([i64; 2], [i64; 2]);
+
+/// Offsets `(dcol, drow)` of the neighbour across each side of a cell, in the order the outline
+/// tracer visits the sides: 0 south, 1 east, 2 north, 3 west.
+pub const SIDE_NEIGHBOUR: [(i64, i64); 4] = [(0, 1), (1, 0), (0, -1), (-1, 0)];
+
+/// The boundary edge of cell `(c, r)` on side `side` (see [`SIDE_NEIGHBOUR`]), region on the left.
+#[inline]
+pub fn cell_edge(c: i64, r: i64, side: u8) -> Edge {
+    let (c0, r0, c1, r1) = (c, r, c + 1, r + 1);
+    match side {
+        0 => ([c0, r1], [c1, r1]),
+        1 => ([c1, r1], [c1, r0]),
+        2 => ([c1, r0], [c0, r0]),
+        _ => ([c0, r0], [c0, r1]),
+    }
+}
+
+/// The boundary edges of a region: for each cell `(col, row)` of `cells` (in scan order) and each
+/// side in [`SIDE_NEIGHBOUR`] order, the side whose neighbour is not `inside`.
+pub fn boundary_edges(cells: impl IntoIterator<Item = (i64, i64)>, inside: impl Fn(i64, i64) -> bool) -> Vec<Edge> {
+    let mut edges = vec![];
+    for (c, r) in cells {
+        for (side, (dc, dr)) in SIDE_NEIGHBOUR.iter().enumerate() {
+            if !inside(c + dc, r + dr) {
+                edges.push(cell_edge(c, r, side as u8));
+            }
+        }
+    }
+    edges
+}
+
 /// Outline polygons of the region `label` whose cells are `cells` (from [`label_components`]).
 /// A 4-connected region gives one polygon (with holes).
 pub fn region_polygons(
@@ -78,27 +112,17 @@ pub fn region_polygons(
     cells: &[usize],
     t: &GeoTransform,
 ) -> Vec<Polygon> {
-    let inside = |c: isize, r: isize| {
+    let inside = |c: i64, r: i64| {
         c >= 0 && r >= 0 && (c as usize) < w && (r as usize) < h && labels[r as usize * w + c as usize] == label
     };
-    // Directed edges between grid vertices (col, row), region on the left in world coordinates.
-    let mut edges: Vec<([i64; 2], [i64; 2])> = vec![];
-    for &i in cells {
-        let (c, r) = ((i % w) as isize, (i / w) as isize);
-        let (c0, r0, c1, r1) = (c as i64, r as i64, c as i64 + 1, r as i64 + 1);
-        if !inside(c, r + 1) {
-            edges.push(([c0, r1], [c1, r1]));
-        }
-        if !inside(c + 1, r) {
-            edges.push(([c1, r1], [c1, r0]));
-        }
-        if !inside(c, r - 1) {
-            edges.push(([c1, r0], [c0, r0]));
-        }
-        if !inside(c - 1, r) {
-            edges.push(([c0, r0], [c0, r1]));
-        }
-    }
+    let edges = boundary_edges(cells.iter().map(|&i| ((i % w) as i64, (i / w) as i64)), inside);
+    trace_polygons(&edges, t)
+}
+
+/// Polygons from the boundary edges of a region, in the order [`boundary_edges`] gives them:
+/// rings are walked from the first unused edge, vertices in grid coordinates are mapped to the
+/// cell corners of `t`, counter-clockwise rings become exteriors and clockwise ones their holes.
+pub fn trace_polygons(edges: &[Edge], t: &GeoTransform) -> Vec<Polygon> {
     let mut out_of: HashMap<[i64; 2], Vec<usize>> = HashMap::with_capacity(edges.len());
     for (k, e) in edges.iter().enumerate() {
         out_of.entry(e.0).or_default().push(k);

@@ -276,42 +276,8 @@ pub fn solve_spill_graph(layout: &TileLayout, summaries: &[FillTileSummary]) -> 
             }
         }
     }
-    // Adjacency (CSR) and minimax Dijkstra from label 0.
-    let mut deg = vec![0usize; nodes + 1];
-    for &(a, b, _) in &edges {
-        deg[a as usize + 1] += 1;
-        deg[b as usize + 1] += 1;
-    }
-    for i in 0..nodes {
-        deg[i + 1] += deg[i];
-    }
-    let mut adj = vec![(0u64, 0f32); deg[nodes]];
-    let mut fillp = deg.clone();
-    for &(a, b, z) in &edges {
-        adj[fillp[a as usize]] = (b, z);
-        fillp[a as usize] += 1;
-        adj[fillp[b as usize]] = (a, z);
-        fillp[b as usize] += 1;
-    }
-    let mut spill = vec![f32::INFINITY; nodes];
-    let mut done = vec![false; nodes];
-    spill[0] = f32::NEG_INFINITY;
-    let mut heap: BinaryHeap<Reverse<(u32, u64)>> = BinaryHeap::new();
-    heap.push(Reverse((order_key(spill[0]), 0)));
-    while let Some(Reverse((_, u))) = heap.pop() {
-        let u = u as usize;
-        if done[u] {
-            continue;
-        }
-        done[u] = true;
-        for &(v, z) in &adj[deg[u]..deg[u + 1]] {
-            let cand = if z > spill[u] { z } else { spill[u] };
-            if cand < spill[v as usize] {
-                spill[v as usize] = cand;
-                heap.push(Reverse((order_key(cand), v)));
-            }
-        }
-    }
+    // Minimax Dijkstra from label 0 (the outlets).
+    let spill = zwilling_rain::spill_graph::spill_elevations(nodes, &edges);
     Ok((0..nt)
         .map(|t| {
             let labels = by_tile[t].expect("checked").labels;

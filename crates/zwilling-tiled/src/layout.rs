@@ -97,6 +97,17 @@ impl TileLayout {
         Ok(TileLayout { width, height, tile_width, tile_height })
     }
 
+    /// An error unless the layout is for a grid of `width × height` cells.
+    pub fn check_size(&self, width: usize, height: usize) -> Result<()> {
+        if (self.width, self.height) != (width, height) {
+            return Err(Error::invalid(format!(
+                "tile layout is for {} × {} cells, the grid has {width} × {height}",
+                self.width, self.height
+            )));
+        }
+        Ok(())
+    }
+
     /// Tiles per row.
     pub fn tiles_x(&self) -> usize {
         self.width.div_ceil(self.tile_width)

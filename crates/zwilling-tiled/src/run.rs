@@ -17,16 +17,13 @@
 use rayon::prelude::*;
 use zwilling_core::{Error, Grid, Result};
 
-use crate::{accumulation, directions, fill, TileLayout};
+use zwilling_rain::simulate::groups::{check_group_count, Partition, NO_GROUP};
+
+use crate::layout::is_nodata;
+use crate::{accumulation, catchments, directions, fill, TileLayout};
 
 fn check(layout: &TileLayout, w: usize, h: usize) -> Result<()> {
-    if (layout.width, layout.height) != (w, h) {
-        return Err(Error::invalid(format!(
-            "tile layout is for {} × {} cells, the grid has {w} × {h}",
-            layout.width, layout.height
-        )));
-    }
-    Ok(())
+    layout.check_size(w, h)
 }
 
 /// Tile-parallel depression filling; equals `zwilling_rain::fill::fill_depressions`.
@@ -106,6 +103,37 @@ pub fn hydrology_tiled(
     let dir = directions_tiled(&filled, layout)?;
     let acc = accumulation_tiled(&dir, weight, layout)?;
     Ok((filled, dir, acc))
+}
+
+/// Tile-parallel catchment partition: [`fill_tiled`], [`directions_tiled`] and the three steps of
+/// [`crate::catchments`]; equals `zwilling_rain::simulate::groups::partition_catchments(dem, k)`
+/// (labels, NoData, windows).
+pub fn partition_tiled(dem: &Grid<f32>, layout: TileLayout, k: usize) -> Result<Partition> {
+    check(&layout, dem.width, dem.height)?;
+    check_group_count(k)?;
+    if dem.data.iter().all(|&v| is_nodata(v, dem.nodata)) {
+        return Err(Error::invalid("catchment groups: the DEM has no valid cells"));
+    }
+    let dir = directions_tiled(&fill_tiled(dem, layout)?, layout)?;
+    let tile_dir = |t: usize| layout.tile(t).extract(&dir.data, dir.width);
+    let tile_valid = |t: usize| -> Vec<bool> {
+        layout.tile(t).extract(&dem.data, dem.width).iter().map(|&v| !is_nodata(v, dem.nodata)).collect()
+    };
+    let summaries = (0..layout.count())
+        .into_par_iter()
+        .map(|t| catchments::catchment_tile_pass(&layout, t, &tile_dir(t), &tile_valid(t)))
+        .collect::<Result<Vec<_>>>()?;
+    let solution = catchments::solve_catchments(&layout, &summaries, k)?;
+    let tiles = (0..layout.count())
+        .into_par_iter()
+        .map(|t| catchments::finalise_catchment_tile(&layout, t, &tile_dir(t), &tile_valid(t), &solution.tiles[t]))
+        .collect::<Result<Vec<_>>>()?;
+    let mut labels = dem.with_data(vec![NO_GROUP; dem.len()]);
+    labels.nodata = Some(NO_GROUP as f64);
+    for (t, v) in tiles.iter().enumerate() {
+        layout.tile(t).insert(v, &mut labels.data, dem.width);
+    }
+    Ok(Partition { labels, windows: solution.windows })
 }
 
 /// Test DEMs with pits, flats that cross tile borders, and NoData (NaN and a NoData value).

@@ -8,12 +8,14 @@
 //!   `EXT_structural_metadata` property attributes) and coloured triangle meshes (terrain).
 //! - [`tileset`]: the `tileset.json` document.
 //! - [`palette`]: hillshade and colour maps for terrain tiles (hazard classes, ramp).
+//! - [`placement`]: source coordinates → tileset frame by bilinear cells of the exact transform.
 #![warn(missing_docs)]
 
 pub mod frame;
 pub mod glb;
 pub mod lod;
 pub mod palette;
+pub mod placement;
 pub mod tileset;
 
 pub use frame::LocalFrame;

@@ -13,7 +13,10 @@ use zwilling_rain::simulate::grouped::{group_config, merge_groups};
 use zwilling_rain::simulate::groups::{partition_catchments, GroupWindow};
 use zwilling_rain::simulate::{self, MassBalance, SimulationConfig, SimulationResult};
 
-use super::{building_mask, cog_opts, read_dem, write_atomic, ProductArgs, SimulateArgs};
+use zwilling_io::write_atomic;
+
+use super::{building_mask, cog_opts, read_dem, ProductArgs, SimulateArgs};
+use crate::pipeline::slurm::hydro::TileCount;
 
 #[derive(Args, Debug)]
 pub struct PartitionArgs {
@@ -38,6 +41,18 @@ pub struct MergeArgs {
     /// Accepted so that one argument list serves the group tasks and the merge; not used here.
     #[command(flatten)]
     pub sim: super::SimOptions,
+    /// Merge tile by tile on COLSxROWS tiles of the DEM, so that no step holds the whole grid
+    /// (docs/cluster.md): the rasters become one COG per tile (OUT/tiles/<name>-<t>.tif) and GDAL
+    /// VRTs OUT/<name>.vrt over them. Alone: every tile, then the mosaic, in this process.
+    #[arg(long, value_name = "COLSxROWS")]
+    pub tiles: Option<TileCount>,
+    /// With --tiles: merge only tile T (0-based, row-major; a cluster array task).
+    #[arg(long, value_name = "T", requires = "tiles", conflicts_with = "mosaic")]
+    pub tile: Option<usize>,
+    /// With --tiles: only the final step, after every tile: the VRTs, mass_balance.json and
+    /// rain.gpkg (arrows, buildings, risk tiles, topographic layers).
+    #[arg(long, requires = "tiles")]
+    pub mosaic: bool,
     /// Output folder (the same files as `rain simulate`).
     #[arg(short, long)]
     pub output: PathBuf,
@@ -45,7 +60,7 @@ pub struct MergeArgs {
 
 /// The partition as the group tasks and the merge read it.
 #[derive(Debug, Serialize, Deserialize)]
-pub struct Plan {
+pub(super) struct Plan {
     /// The DEM, as given to `rain partition`.
     pub dem: PathBuf,
     /// Groups asked for.
@@ -60,19 +75,19 @@ pub struct Plan {
     pub windows: Vec<GroupWindow>,
 }
 
-fn read_plan(path: &Path) -> Result<Plan> {
+pub(super) fn read_plan(path: &Path) -> Result<Plan> {
     let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
     serde_json::from_str(&text).map_err(|e| Error::bad_file(path, format!("not a rain partition plan: {e}")))
 }
 
-fn plan_dir(path: &Path) -> PathBuf {
+pub(super) fn plan_dir(path: &Path) -> PathBuf {
     path.parent().map_or_else(|| PathBuf::from("."), Path::to_path_buf)
 }
 
 /// What a group task writes beside its rasters: the numbers of the result in exact bits (so the
 /// merge sums exactly what the in-process run sums) and, readable, the group's mass balance.
 #[derive(Debug, Serialize, Deserialize)]
-struct GroupRecord {
+pub(super) struct GroupRecord {
     group: usize,
     /// `None` for a group index beyond the partition's groups (an idle array task).
     window: Option<GroupWindow>,
@@ -213,8 +228,8 @@ pub fn run_group(a: &SimulateArgs, plan_path: &Path, group: usize) -> Result<()>
     write_atomic(&record_path, json.as_bytes())
 }
 
-/// Reads what `run_group` wrote for group `g`.
-fn read_group(dir: &Path, g: usize, win: &GroupWindow) -> Result<SimulationResult> {
+/// Reads and checks the record `run_group` wrote for group `g` on `win` into `dir`.
+pub(super) fn read_record(dir: &Path, g: usize, win: &GroupWindow) -> Result<GroupRecord> {
     let rec_path = dir.join("group.json");
     let text = std::fs::read_to_string(&rec_path).map_err(|e| Error::io(&rec_path, e))?;
     let rec: GroupRecord =
@@ -222,13 +237,15 @@ fn read_group(dir: &Path, g: usize, win: &GroupWindow) -> Result<SimulationResul
     if rec.group != g || rec.window.as_ref() != Some(win) || rec.volume_bits.len() != 7 {
         return Err(Error::bad_file(&rec_path, format!("is not the record of group {g} of this plan")));
     }
-    let grid = |n: &str| -> Result<Grid<f32>> {
-        let g = read_geotiff_f32(&dir.join(n))?;
-        if (g.width, g.height) != (win.cols, win.rows) {
-            return Err(Error::bad_file(dir.join(n), "does not match the group's window"));
-        }
-        Ok(g)
-    };
+    Ok(rec)
+}
+
+/// A group's result from its record, with the rasters (and every snapshot) read by `grid(name)`,
+/// which gets the group's file names (`max_depth.tif`, …, `snapshot_<k>.tif`).
+pub(super) fn record_result(
+    rec: &GroupRecord,
+    mut grid: impl FnMut(&str) -> Result<Grid<f32>>,
+) -> Result<SimulationResult> {
     let f = |i: usize| f64::from_bits(rec.volume_bits[i]);
     let mut mb = MassBalance {
         rain_in_m3: f(0),
@@ -262,8 +279,23 @@ fn read_group(dir: &Path, g: usize, win: &GroupWindow) -> Result<SimulationResul
     })
 }
 
+/// Reads what `run_group` wrote for group `g`.
+fn read_group(dir: &Path, g: usize, win: &GroupWindow) -> Result<SimulationResult> {
+    let rec = read_record(dir, g, win)?;
+    record_result(&rec, |n| {
+        let g = read_geotiff_f32(&dir.join(n))?;
+        if (g.width, g.height) != (win.cols, win.rows) {
+            return Err(Error::bad_file(dir.join(n), "does not match the group's window"));
+        }
+        Ok(g)
+    })
+}
+
 /// `rain merge`: the group results into the products of `rain simulate`.
 pub fn run_merge(a: MergeArgs) -> Result<()> {
+    if let Some(tiles) = a.tiles {
+        return super::merge_tiles::run(&a, tiles);
+    }
     let plan = read_plan(&a.plan)?;
     a.products.check()?;
     let preset = super::load_preset(&a.products.preset)?;

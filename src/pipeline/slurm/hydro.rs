@@ -530,18 +530,24 @@ fn mosaic(h: &HydroTask, layout: &TileLayout) -> Result<()> {
     Ok(())
 }
 
+/// The sources of a VRT mosaic over the tile COGs `tiles/<name>-<t>.tif` of `layout` (paths
+/// relative to the VRT).
+pub(crate) fn vrt_tiles(layout: &TileLayout, name: &str) -> Vec<VrtTile> {
+    (0..layout.count())
+        .map(|t| {
+            let r = layout.tile(t);
+            let file = PathBuf::from("tiles").join(format!("{name}-{t}.tif"));
+            VrtTile { file, col0: r.col0, row0: r.row0, cols: r.cols, rows: r.rows }
+        })
+        .collect()
+}
+
 /// `filled.vrt`, `d8.vrt`, `accumulation.vrt` over the tile COGs: XML only, no pixel is read.
 fn write_vrts(h: &HydroTask, layout: &TileLayout, info: &GeoTiffInfo) -> Result<()> {
     let types: [(SampleType, Option<f64>); 3] =
         [(f32::TYPE, info.nodata), (u8::TYPE, None), (f32::TYPE, Some(f64::NAN))];
     for (product, (sample_type, nodata)) in PRODUCTS.iter().zip(types) {
-        let tiles = (0..layout.count())
-            .map(|t| {
-                let r = layout.tile(t);
-                let file = PathBuf::from("tiles").join(format!("{product}-{t}.tif"));
-                VrtTile { file, col0: r.col0, row0: r.row0, cols: r.cols, rows: r.rows }
-            })
-            .collect();
+        let tiles = vrt_tiles(layout, product);
         let m = VrtMosaic {
             width: info.width,
             height: info.height,

@@ -115,7 +115,8 @@ impl ChunkPipeline {
             };
             let take = (max - out.len()).min(raw.len() / len - pos);
             let s = &self.shared;
-            parse_records(&raw[pos * len..(pos + take) * len], &s.format, &s.scale, &s.offset, out);
+            let decoded = s.selection.load(Ordering::Relaxed);
+            parse_records(&raw[pos * len..(pos + take) * len], &s.format, &s.scale, &s.offset, decoded, out);
             self.current = Some((raw, pos + take));
         }
         Ok(())

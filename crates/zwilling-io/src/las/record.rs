@@ -98,15 +98,26 @@ fn u16_at(r: &[u8], o: usize) -> u16 {
 /// taken from it.
 const TILE: usize = 512;
 
-/// Appends every record of `raw` (a whole number of records) to `out`.
+/// Appends every record of `raw` (a whole number of records) to `out`. `decoded` holds the
+/// `laz::DecompressionSelection` bits of the fields the caller wants: the columns of the other
+/// fields are set to zero (not parsed), whatever the decoder left in the records — so a skipped
+/// field reads as zero in every file, and the needed ones are exact (flags: the scanner channel,
+/// decoded with the coordinates, is kept). Coordinates, returns and RGB are always parsed.
 ///
 /// Tile by tile, column by column: each column is one pass over a cache-sized tile of records with
 /// an exact-size iterator, so the loops have no per-point branches or capacity checks.
-pub fn parse_records(raw: &[u8], f: &RecordFormat, scale: &[f64; 3], offset: &[f64; 3], out: &mut PointBlock) {
+pub fn parse_records(
+    raw: &[u8],
+    f: &RecordFormat,
+    scale: &[f64; 3],
+    offset: &[f64; 3],
+    decoded: u32,
+    out: &mut PointBlock,
+) {
     let n = raw.len() / f.len;
     reserve(out, n);
     for tile in raw[..n * f.len].chunks(TILE * f.len) {
-        parse_tile(tile, f, scale, offset, out);
+        parse_tile(tile, f, scale, offset, decoded, out);
     }
 }
 
@@ -120,7 +131,9 @@ fn grow<T: Copy + Default>(v: &mut Vec<T>, n: usize) -> &mut [T] {
 
 /// One tile: the 20/30-byte core of every record in one pass (one record at a time into all core
 /// columns), then one pass per optional column.
-fn parse_tile(raw: &[u8], f: &RecordFormat, scale: &[f64; 3], offset: &[f64; 3], out: &mut PointBlock) {
+fn parse_tile(raw: &[u8], f: &RecordFormat, scale: &[f64; 3], offset: &[f64; 3], decoded: u32, out: &mut PointBlock) {
+    use laz::DecompressionSelection as D;
+    let skipped = |bit: u32| decoded & bit == 0;
     let recs = raw.chunks_exact(f.len);
     let n = recs.len();
     let (x, y, z) = (grow(&mut out.x, n), grow(&mut out.y, n), grow(&mut out.z, n));
@@ -160,21 +173,52 @@ fn parse_tile(raw: &[u8], f: &RecordFormat, scale: &[f64; 3], offset: &[f64; 3],
             point_source_id[k] = u16_at(r, 18);
         }
     }
-    if let Some(o) = f.gps {
-        out.gps_time.extend(recs.clone().map(|r| f64::from_le_bytes(r[o..o + 8].try_into().unwrap_or_default())));
+    if skipped(D::INTENSITY) {
+        intensity.fill(0);
+    }
+    if skipped(D::CLASSIFICATION) {
+        classification.fill(0);
+    }
+    if skipped(D::FLAGS) {
+        let channel = 0x03 << flag::SCANNER_CHANNEL_SHIFT;
+        flags.iter_mut().for_each(|b| *b &= channel);
+    }
+    if skipped(D::USER_DATA) {
+        user_data.fill(0);
+    }
+    if skipped(D::SCAN_ANGLE) {
+        scan_angle.fill(0.0);
+    }
+    if skipped(D::POINT_SOURCE_ID) {
+        point_source_id.fill(0);
+    }
+    match f.gps {
+        Some(_) if skipped(D::GPS_TIME) => out.gps_time.resize(out.gps_time.len() + n, 0.0),
+        Some(o) => {
+            out.gps_time.extend(recs.clone().map(|r| f64::from_le_bytes(r[o..o + 8].try_into().unwrap_or_default())))
+        }
+        None => {}
     }
     if let Some(o) = f.rgb {
         out.rgb.extend(recs.clone().map(|r| [u16_at(r, o), u16_at(r, o + 2), u16_at(r, o + 4)]));
     }
-    if let Some(o) = f.nir {
-        out.nir.extend(recs.clone().map(|r| u16_at(r, o)));
+    match f.nir {
+        Some(_) if skipped(D::NIR) => out.nir.resize(out.nir.len() + n, 0),
+        Some(o) => out.nir.extend(recs.clone().map(|r| u16_at(r, o))),
+        None => {}
     }
-    if let Some(o) = f.wave {
-        out.waveform.extend(recs.clone().map(|r| r[o..o + 29].try_into().unwrap_or([0; 29])));
+    match f.wave {
+        Some(_) if skipped(D::WAVEPACKET) => out.waveform.resize(out.waveform.len() + n, [0; 29]),
+        Some(o) => out.waveform.extend(recs.clone().map(|r| r[o..o + 29].try_into().unwrap_or([0; 29]))),
+        None => {}
     }
     if f.layout.extra_bytes > 0 {
-        for r in recs {
-            out.extra.extend_from_slice(&r[f.base_len..]);
+        if skipped(D::ALL_EXTRA_BYTES) {
+            out.extra.resize(out.extra.len() + n * f.layout.extra_bytes, 0);
+        } else {
+            for r in recs {
+                out.extra.extend_from_slice(&r[f.base_len..]);
+            }
         }
     }
 }
@@ -413,7 +457,7 @@ mod tests {
         r[18..20].copy_from_slice(&77u16.to_le_bytes());
         let f = RecordFormat::new(0, 20).unwrap();
         let mut b = PointBlock::with_capacity(f.layout, 1);
-        parse_records(&r, &f, &[0.01, 0.01, 0.1], &[100.0, 200.0, 0.0], &mut b);
+        parse_records(&r, &f, &[0.01, 0.01, 0.1], &[100.0, 200.0, 0.0], laz::DecompressionSelection::ALL, &mut b);
         assert!((b.x[0] - 112.34).abs() < 1e-9 && (b.y[0] - 199.95).abs() < 1e-9 && (b.z[0] - 70.0).abs() < 1e-9);
         assert_eq!((b.intensity[0], b.return_number[0], b.number_of_returns[0]), (300, 2, 3));
         assert_eq!(b.classification[0], 2);

@@ -126,7 +126,7 @@ impl RecordSpillReader {
         let n = (max_points.max(1) as u64).min(self.remaining) as usize;
         self.raw.resize(n * self.format.len, 0);
         self.file.read_exact(&mut self.raw).map_err(|e| Error::io(&self.dir, e))?;
-        parse_records(&self.raw, &self.format, &self.scale, &self.offset, block);
+        parse_records(&self.raw, &self.format, &self.scale, &self.offset, laz::DecompressionSelection::ALL, block);
         self.remaining -= n as u64;
         Ok(true)
     }

@@ -26,10 +26,9 @@ mod tiff_ifd;
 mod vrt;
 mod window;
 
-use std::fs::File;
 use std::path::Path;
 
-use zwilling_core::{CrsInfo, Error, Result};
+use zwilling_core::CrsInfo;
 
 pub use ascii_grid::{read_ascii_grid, write_ascii_grid};
 pub use codec::compression_name;
@@ -61,48 +60,4 @@ pub(crate) fn crs_with_codes(crs: &CrsInfo) -> CrsInfo {
     c
 }
 
-/// Writes `path` atomically: `write` fills a temporary file beside it, which is then renamed onto
-/// `path`. On any error the temporary file is removed and `path` is left as it was.
-pub(crate) fn write_atomic(path: &Path, write: impl FnOnce(&mut File) -> std::io::Result<()>) -> Result<()> {
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    let mut tmp = tempfile::Builder::new()
-        .prefix(&format!(".{name}."))
-        .suffix(".part")
-        .tempfile_in(dir)
-        .map_err(|e| Error::io(path, e))?;
-    write(tmp.as_file_mut()).map_err(|e| Error::io(path, e))?;
-    tmp.as_file().sync_all().map_err(|e| Error::io(path, e))?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        let _ = std::fs::set_permissions(tmp.path(), std::fs::Permissions::from_mode(0o644));
-    }
-    tmp.persist(path).map_err(|e| Error::io(path, e.error))?;
-    Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn atomic_write_leaves_nothing_on_error() {
-        let dir = tempfile::tempdir().unwrap();
-        let p = dir.path().join("out.tif");
-        std::fs::write(&p, b"old").unwrap();
-        let e = write_atomic(&p, |f| {
-            use std::io::Write;
-            f.write_all(b"partial")?;
-            Err(std::io::Error::other("disk full"))
-        });
-        assert!(e.unwrap_err().to_string().contains("out.tif"));
-        assert_eq!(std::fs::read(&p).unwrap(), b"old");
-        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1, "temporary file removed");
-        write_atomic(&p, |f| std::io::Write::write_all(f, b"new")).unwrap();
-        assert_eq!(std::fs::read(&p).unwrap(), b"new");
-    }
-}
+pub(crate) use crate::atomic::write_atomic_with as write_atomic;

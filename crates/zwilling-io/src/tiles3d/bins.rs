@@ -174,11 +174,24 @@ impl BinWriter {
 }
 
 /// Reads the records of `segments` (in order) from the spill files in `dir`.
+#[cfg(test)]
 pub fn read_segments(dir: &Path, segments: &[Segment]) -> Result<Vec<BinPoint>> {
+    let mut out = vec![];
+    read_segments_into(dir, segments, &mut out, &mut vec![])?;
+    Ok(out)
+}
+
+/// Reads the records of `segments` (in order) from the spill files in `dir`, appending to `out`,
+/// reading through `bytes` (both reused from call to call).
+pub fn read_segments_into(
+    dir: &Path,
+    segments: &[Segment],
+    out: &mut Vec<BinPoint>,
+    bytes: &mut Vec<u8>,
+) -> Result<()> {
     let total: u64 = segments.iter().map(|s| s.len).sum();
-    let mut out = Vec::with_capacity((total / RECORD as u64) as usize);
+    out.reserve((total / RECORD as u64) as usize);
     let mut open: Option<(u32, std::fs::File)> = None;
-    let mut bytes = vec![];
     for s in segments {
         let path = spill_path(dir, s.spill);
         if open.as_ref().map(|(n, _)| *n) != Some(s.spill) {
@@ -187,13 +200,13 @@ pub fn read_segments(dir: &Path, segments: &[Segment]) -> Result<Vec<BinPoint>> 
         let f = &mut open.as_mut().expect("just opened").1;
         f.seek(SeekFrom::Start(s.offset)).map_err(|e| Error::io(&path, e))?;
         bytes.resize(s.len as usize, 0);
-        f.read_exact(&mut bytes).map_err(|e| Error::io(&path, e))?;
-        if bytes.len() % RECORD != 0 {
+        f.read_exact(bytes).map_err(|e| Error::io(&path, e))?;
+        if !bytes.len().is_multiple_of(RECORD) {
             return Err(Error::bad_file(&path, "bin segment has a partial record (interrupted run?)"));
         }
         out.extend(bytes.chunks_exact(RECORD).map(BinPoint::decode));
     }
-    Ok(out)
+    Ok(())
 }
 
 #[cfg(test)]

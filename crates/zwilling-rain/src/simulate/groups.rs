@@ -95,6 +95,23 @@ impl GroupWindow {
     }
 }
 
+/// The windows of groups from their cell bounds `(col0, row0, col1, row1, cells)` (inclusive) and
+/// their outlet counts, in group order.
+pub fn group_windows(bounds: &[(usize, usize, usize, usize, usize)], outlets: &[usize]) -> Vec<GroupWindow> {
+    bounds
+        .iter()
+        .zip(outlets)
+        .map(|(&(c0, r0, c1, r1, cells), &outlets)| GroupWindow {
+            col0: c0,
+            row0: r0,
+            cols: c1 - c0 + 1,
+            rows: r1 - r0 + 1,
+            cells,
+            outlets,
+        })
+        .collect()
+}
+
 /// Catchment groups of a DEM.
 #[derive(Debug, Clone)]
 pub struct Partition {
@@ -119,28 +136,57 @@ fn pseudo_angle(dx: f64, dy: f64) -> f64 {
     }
 }
 
-/// The outlet (cell index) each cell's D8 path reaches; `u32::MAX` for NoData.
-fn outlet_labels(dir: &Grid<u8>, valid: &[bool]) -> Vec<u32> {
+/// A cell index stored per cell: `u32` while the grid has fewer than 2³² − 1 cells (4 bytes per
+/// cell), `u64` beyond.
+trait CellIndex: Copy + Eq {
+    const NONE: Self;
+    fn from_index(i: usize) -> Self;
+    fn index(self) -> u64;
+}
+
+impl CellIndex for u32 {
+    const NONE: Self = u32::MAX;
+    fn from_index(i: usize) -> Self {
+        i as u32
+    }
+    fn index(self) -> u64 {
+        self as u64
+    }
+}
+
+impl CellIndex for u64 {
+    const NONE: Self = u64::MAX;
+    fn from_index(i: usize) -> Self {
+        i as u64
+    }
+    fn index(self) -> u64 {
+        self
+    }
+}
+
+/// The outlet (cell index) each cell's D8 path reaches; `L::NONE` for NoData. A cell is an outlet
+/// when it has no direction (or one ≥ 8), or its downstream neighbour is off the grid or NoData.
+fn outlet_labels<L: CellIndex>(dir: &Grid<u8>, valid: &[bool]) -> Vec<L> {
     let (w, h) = (dir.width, dir.height);
-    let mut label = vec![u32::MAX; w * h];
+    let mut label = vec![L::NONE; w * h];
     let mut path: Vec<usize> = vec![];
     for start in 0..w * h {
-        if !valid[start] || label[start] != u32::MAX {
+        if !valid[start] || label[start] != L::NONE {
             continue;
         }
         let mut i = start;
         let found = loop {
-            if label[i] != u32::MAX {
+            if label[i] != L::NONE {
                 break label[i];
             }
             path.push(i);
             let d = dir.data[i];
             if d == NO_DIRECTION || d as usize >= 8 {
-                break i as u32;
+                break L::from_index(i);
             }
             let (c, r) = ((i % w) as isize + DCOL[d as usize], (i / w) as isize + DROW[d as usize]);
             if c < 0 || r < 0 || c >= w as isize || r >= h as isize || !valid[r as usize * w + c as usize] {
-                break i as u32;
+                break L::from_index(i);
             }
             i = r as usize * w + c as usize;
         };
@@ -152,79 +198,132 @@ fn outlet_labels(dir: &Grid<u8>, valid: &[bool]) -> Vec<u32> {
     label
 }
 
-/// Splits `dem` into at most `k` catchment groups (see the module doc). Errors for `k = 0`, more
-/// than 2³¹ groups or a DEM without valid cells.
-pub fn partition_catchments(dem: &Grid<f32>, k: usize) -> Result<Partition> {
+/// The groups of a DEM's outlets ([`assign_groups`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutletGroups {
+    /// Group (0-based) of each outlet, in the order of the input.
+    pub group: Vec<i32>,
+    /// Number of outlets in each group, in group order; its length is the number of groups.
+    pub outlets_per_group: Vec<usize>,
+}
+
+/// Checks the requested group count `k` (1 ≤ k < 2³¹).
+pub fn check_group_count(k: usize) -> Result<()> {
     if k == 0 || k > i32::MAX as usize {
         return Err(Error::invalid(format!("catchment groups: need 1 ≤ K < 2^31, got {k}")));
     }
+    Ok(())
+}
+
+/// Assigns the outlets of a `width × height` DEM to at most `k` groups (see the module doc):
+/// `outlets` holds `(outlet cell, catchment cells)` pairs, the cell as the row-major index
+/// `row · width + col` (any order). The outlets are ordered by the pseudo-angle of their cell
+/// centre around the grid centre (ties by cell index) and cut into `k` runs of about equal cell
+/// count by catchment midpoints; groups without an outlet are dropped. Errors for a bad `k`, no
+/// cells at all, an outlet outside the grid or listed twice.
+///
+/// Both [`partition_catchments`] and the tile-parallel partition (`zwilling_tiled::catchments`)
+/// call this, so they assign identically.
+///
+/// ```
+/// use zwilling_rain::simulate::groups::assign_groups;
+/// // Three outlets on a 4 × 4 grid: east edge (cell 7, 10 cells), north edge (cell 1, 3 cells),
+/// // west edge (cell 8, 3 cells). Counter-clockwise from east: 7, 1, 8; midpoints 5, 11.5, 14.5
+/// // of 16 cells, so with K = 2 the east outlet is group 0 and the others group 1.
+/// let g = assign_groups(&[(1, 3), (7, 10), (8, 3)], 4, 4, 2).unwrap();
+/// assert_eq!(g.group, [1, 0, 1]);
+/// assert_eq!(g.outlets_per_group, [1, 2]);
+/// ```
+pub fn assign_groups(outlets: &[(u64, u64)], width: usize, height: usize, k: usize) -> Result<OutletGroups> {
+    check_group_count(k)?;
+    let cells = width as u128 * height as u128;
+    let total: u128 = outlets.iter().map(|&(_, n)| n as u128).sum();
+    if total == 0 {
+        return Err(Error::invalid("catchment groups: the DEM has no valid cells"));
+    }
+    if let Some(&(o, _)) = outlets.iter().find(|&&(o, _)| o as u128 >= cells) {
+        return Err(Error::invalid(format!(
+            "catchment groups: outlet cell {o} is outside the {width} × {height} grid"
+        )));
+    }
+    // Outlets in the order around the grid centre.
+    let (w, cx, cy) = (width as u64, width as f64 / 2.0, height as f64 / 2.0);
+    let mut order: Vec<(f64, u64, usize)> = outlets
+        .iter()
+        .enumerate()
+        .map(|(k, &(o, _))| {
+            let (c, r) = ((o % w) as f64 + 0.5, (o / w) as f64 + 0.5);
+            (pseudo_angle(c - cx, cy - r), o, k)
+        })
+        .collect();
+    order.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+    if let Some(p) = order.windows(2).find(|p| p[0].1 == p[1].1) {
+        return Err(Error::invalid(format!("catchment groups: outlet cell {} is listed twice", p[0].1)));
+    }
+    // Cut into K runs by catchment midpoints; drop empty groups.
+    let mut group = vec![0i32; outlets.len()];
+    let mut outlets_per_group: Vec<usize> = vec![];
+    let mut before = 0u128;
+    let mut last = usize::MAX;
+    for &(_, _, idx) in &order {
+        let n = outlets[idx].1 as u128;
+        let g = (((2 * before + n) * k as u128) / (2 * total)).min(k as u128 - 1) as usize;
+        if g != last {
+            last = g;
+            outlets_per_group.push(0);
+        }
+        *outlets_per_group.last_mut().expect("a group was started") += 1;
+        group[idx] = (outlets_per_group.len() - 1) as i32;
+        before += n;
+    }
+    Ok(OutletGroups { group, outlets_per_group })
+}
+
+/// Splits `dem` into at most `k` catchment groups (see the module doc). Errors for `k = 0`, more
+/// than 2³¹ groups or a DEM without valid cells.
+pub fn partition_catchments(dem: &Grid<f32>, k: usize) -> Result<Partition> {
+    check_group_count(k)?;
+    if dem.len() < u32::MAX as usize {
+        partition_with::<u32>(dem, k)
+    } else {
+        partition_with::<u64>(dem, k)
+    }
+}
+
+fn partition_with<L: CellIndex>(dem: &Grid<f32>, k: usize) -> Result<Partition> {
     let (w, h) = (dem.width, dem.height);
     let valid: Vec<bool> = dem.data.iter().map(|&v| !dem.is_nodata(v)).collect();
-    let total = valid.iter().filter(|&&v| v).count();
-    if total == 0 {
+    if !valid.contains(&true) {
         return Err(Error::invalid("catchment groups: the DEM has no valid cells"));
     }
     let filled = crate::fill::fill_depressions(dem)?;
     let dir = flow_directions_d8(&filled);
     drop(filled);
-    let outlet_of = outlet_labels(&dir, &valid);
+    let outlet_of = outlet_labels::<L>(&dir, &valid);
     drop(dir);
-    // Outlets with their catchment sizes, in the order around the grid centre.
-    let mut size = std::collections::BTreeMap::<u32, usize>::new();
-    for &o in outlet_of.iter().filter(|&&o| o != u32::MAX) {
-        *size.entry(o).or_default() += 1;
+    // Outlets with their catchment sizes.
+    let mut size = std::collections::BTreeMap::<u64, u64>::new();
+    for &o in outlet_of.iter().filter(|&&o| o != L::NONE) {
+        *size.entry(o.index()).or_default() += 1;
     }
-    let (cx, cy) = (w as f64 / 2.0, h as f64 / 2.0);
-    let mut outlets: Vec<(f64, u32, usize)> = size
-        .into_iter()
-        .map(|(o, n)| {
-            let (c, r) = ((o as usize % w) as f64 + 0.5, (o as usize / w) as f64 + 0.5);
-            (pseudo_angle(c - cx, cy - r), o, n)
-        })
-        .collect();
-    outlets.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
-    // Cut into K runs by catchment midpoints; drop empty groups.
-    let mut group_of_outlet = std::collections::HashMap::with_capacity(outlets.len());
-    let mut before = 0u128;
-    let mut last = usize::MAX;
-    let mut next = 0usize;
-    let mut counts: Vec<usize> = vec![];
-    for &(_, o, n) in &outlets {
-        let g = (((2 * before + n as u128) * k as u128) / (2 * total as u128)).min(k as u128 - 1) as usize;
-        if g != last {
-            last = g;
-            next += 1;
-            counts.push(0);
-        }
-        *counts.last_mut().expect("a group was started") += 1;
-        group_of_outlet.insert(o, (next - 1) as i32);
-        before += n as u128;
-    }
+    let outlets: Vec<(u64, u64)> = size.into_iter().collect();
+    let groups = assign_groups(&outlets, w, h, k)?;
+    let group_of_outlet: std::collections::HashMap<u64, i32> =
+        outlets.iter().zip(&groups.group).map(|(&(o, _), &g)| (o, g)).collect();
     let mut labels = dem.with_data(vec![NO_GROUP; w * h]);
     labels.nodata = Some(NO_GROUP as f64);
-    let mut bounds = vec![(usize::MAX, usize::MAX, 0usize, 0usize, 0usize); next];
+    let mut bounds = vec![(usize::MAX, usize::MAX, 0usize, 0usize, 0usize); groups.outlets_per_group.len()];
     for (i, &o) in outlet_of.iter().enumerate() {
-        if o == u32::MAX {
+        if o == L::NONE {
             continue;
         }
-        let g = group_of_outlet[&o];
+        let g = group_of_outlet[&o.index()];
         labels.data[i] = g;
         let b = &mut bounds[g as usize];
         let (c, r) = (i % w, i / w);
         *b = (b.0.min(c), b.1.min(r), b.2.max(c), b.3.max(r), b.4 + 1);
     }
-    let windows = bounds
-        .iter()
-        .zip(&counts)
-        .map(|(&(c0, r0, c1, r1, cells), &outlets)| GroupWindow {
-            col0: c0,
-            row0: r0,
-            cols: c1 - c0 + 1,
-            rows: r1 - r0 + 1,
-            cells,
-            outlets,
-        })
-        .collect();
+    let windows = group_windows(&bounds, &groups.outlets_per_group);
     Ok(Partition { labels, windows })
 }
 
@@ -309,6 +408,34 @@ mod tests {
         for g in &p.windows {
             assert!(g.cells <= 2 * total / k || g.outlets == 1, "{:?}", p.windows);
         }
+    }
+
+    #[test]
+    fn wide_cell_indices_label_like_narrow_ones() {
+        // Grids of 2³² cells and more store u64 outlet indices; the labelling must not depend on it.
+        let mut dem = crate::testdem::rolling_dem(37, 23);
+        dem.nodata = Some(-9999.0);
+        dem.data[5 * 37 + 9] = -9999.0;
+        let dir = flow_directions_d8(&crate::fill::fill_depressions(&dem).unwrap());
+        let valid: Vec<bool> = dem.data.iter().map(|&v| !dem.is_nodata(v)).collect();
+        let narrow = outlet_labels::<u32>(&dir, &valid);
+        let wide = outlet_labels::<u64>(&dir, &valid);
+        assert!(narrow.iter().zip(&wide).all(|(&a, &b)| if a == u32::MAX { b == u64::MAX } else { a as u64 == b }));
+        assert_eq!(wide[5 * 37 + 9], u64::MAX);
+    }
+
+    #[test]
+    fn assign_groups_rejects_bad_outlets() {
+        assert!(assign_groups(&[(3, 2), (3, 1)], 4, 4, 2).is_err(), "duplicate outlet");
+        assert!(assign_groups(&[(16, 2)], 4, 4, 2).is_err(), "outlet outside the grid");
+        assert!(assign_groups(&[(3, 0)], 4, 4, 2).is_err(), "no cells");
+        assert!(assign_groups(&[(3, 2)], 4, 4, 0).is_err(), "K = 0");
+        // Beyond 2³² cells: outlet indices above u32::MAX are kept apart. On a 100 000²-cell grid
+        // the east-edge outlet (row 49 999, just above the centre) comes before the north-west corner counter-clockwise.
+        let east = 49_999u64 * 100_000 + 99_999;
+        let g = assign_groups(&[(0, 10), (east, 10)], 100_000, 100_000, 2).unwrap();
+        assert!(east > u32::MAX as u64);
+        assert_eq!(g.group, [1, 0]);
     }
 
     #[test]
