@@ -145,9 +145,11 @@ res = 0.5
 products = ["dtm", "dsm"]
 TOML
   # road, then a short simulation on the 2 m rain DTM (made by the grid task with the other
-  # rasters), decomposed into 4 catchment groups: partition (1 task), the groups (one array of 4
-  # tasks), the merge tile by tile (one array of 2 × 2 tasks) and the mosaic (1 task) —
-  # docs/cluster.md, "The 2D rain simulation on a cluster"
+  # rasters), decomposed into 4 catchment groups on 2 × 2 tiles: the tiled hydrology of the rain
+  # DTM (8 arrays: 4 tasks per tile stage, 1 per global stage), the tiled partition (pass: 4,
+  # solve: 1, labels: 4), the groups (one array of 4 tasks), the merge tile by tile (one array of
+  # 2 × 2 tasks) and the mosaic (1 task); no task reads the whole rain DTM — docs/cluster.md,
+  # "The 2D rain simulation on a cluster"
   [ "${2:-}" != full ] || printf '[road]\n[rain]\nres = 2\ngroups = 4\ntiles = "2x2"\nargs = ["--minutes", "10"]\n'
 }
 pipeline "$W/local" full > "$W/local.toml"
@@ -187,14 +189,17 @@ compare() { # $1 = output folder
 }
 compare "$W/slurm"
 n=0
-for f in rasters/dtm_rain_2m.tif rain/partition/groups.tif rain/{max_depth,max_velocity,time_of_max,flow_dir}.vrt \
-  rain/mass_balance.json rain/rain.gpkg $(cd "$W/local" && ls rain/tiles/*.tif); do
+for f in rasters/dtm_rain_2m.tif rain/partition/groups.vrt rain/{max_depth,max_velocity,time_of_max,flow_dir}.vrt \
+  rain/mass_balance.json rain/rain.gpkg $(cd "$W/local" && ls rain/tiles/*.tif rain/partition/tiles/groups-*.tif \
+  rain/hydro/tiles/*.f32 rain/hydro/tiles/*.u8 rain/hydro/tiles/*.f64); do
   [ -f "$W/slurm/$f" ] || fail "$W/slurm/$f is missing"
   cmp "$W/local/$f" "$W/slurm/$f" || fail "$W/slurm/$f differs from the local run"
   n=$((n + 1))
 done
-[ "$n" -ge $((8 + 4 * 4)) ] || fail "expected the merged rain tiles, compared $n files"
-echo "$W/slurm: rain DTM (a product of the grid task), catchment groups, the merged simulation tiles, VRTs, layers and mass balance ($n files) byte-identical to the local run"
+# 8 files, 4 label tiles, 3 × 4 raw hydrology tiles of the rain DTM, ≥ 4 products × 4 merged tiles
+[ "$n" -ge $((8 + 4 + 3 * 4 + 4 * 4)) ] || fail "expected the label, hydrology and merged rain tiles, compared $n files"
+[ ! -e "$W/slurm/rain/partition/groups.tif" ] || fail "the tiled partition wrote a whole-DTM label raster"
+echo "$W/slurm: rain DTM (a product of the grid task), the rain DTM's tiled hydrology, the catchment group tiles, the merged simulation tiles, VRTs, layers and mass balance ($n files) byte-identical to the local run"
 
 step "tiled hydrology vs single-machine rain fill / rain flow"
 "$ZWILLING" -q rain fill --dem "$W/local/rasters/dtm.tif" -o "$W/ref-filled.tif"

@@ -4,7 +4,7 @@
 
 use clap::{Args, Subcommand, ValueEnum};
 use std::path::{Path, PathBuf};
-use zwilling_core::{Error, Grid, Layer, Result};
+use zwilling_core::{Error, Feature, Grid, Layer, Result};
 use zwilling_io::gpkg::{GeometryType, GpkgWriter, LayerOptions};
 use zwilling_io::raster::{read_geotiff_f32, write_cog, CogOptions, Resampling};
 use zwilling_rain::simulate::{Boundary, Edges, Infiltration, SimulationConfig};
@@ -13,6 +13,8 @@ use zwilling_rain::{accumulation, d8, fill, flowpaths, hazard, mfd, risk, simula
 
 mod groups;
 mod merge_tiles;
+pub(crate) mod partition_tiles;
+mod topo_tiles;
 
 #[derive(Args, Debug)]
 pub struct RainArgs {
@@ -35,7 +37,11 @@ pub enum RainCommand {
     /// Split the DEM into catchment groups for a decomposed simulation (groups.tif + plan.json).
     Partition(groups::PartitionArgs),
     /// Merge the group results of `rain simulate --plan P --group I` into the products of `rain simulate`.
-    Merge(groups::MergeArgs),
+    Merge(merge_tiles::MergeCommand),
+    /// Tile-parallel fill, D8 and accumulation of a DEM as raw tiles (the tasks of a tiled
+    /// `rain partition` and merge; docs/cluster.md).
+    #[command(hide = true)]
+    Hydro(partition_tiles::HydroArgs),
 }
 
 #[derive(Args, Debug)]
@@ -251,7 +257,8 @@ pub fn run(a: RainArgs) -> Result<()> {
         RainCommand::Simulate(a) => run_simulate(a),
         RainCommand::Hazard(a) => run_hazard(a),
         RainCommand::Partition(a) => groups::run_partition(a),
-        RainCommand::Merge(a) => groups::run_merge(a),
+        RainCommand::Merge(a) => merge_tiles::run_command(a),
+        RainCommand::Hydro(a) => partition_tiles::run_hydro(a),
     }
 }
 
@@ -545,7 +552,12 @@ fn write_products(
         }
         None => None,
     };
-    let layers = VectorLayers { sinks: sink_layer, flow_paths: path_layer, arrows, buildings: building_layer };
+    let layers = VectorLayers {
+        sinks: sink_layer,
+        flow_paths: path_layer,
+        arrows: Arrows::Whole(arrows),
+        buildings: building_layer,
+    };
     write_layers_and_balance(dir, p, &layers, r)
 }
 
@@ -555,31 +567,69 @@ const ARROW_STEP: usize = 5;
 const ARROW_MIN_VELOCITY: f64 = 0.1;
 
 /// The vector layers of rain.gpkg, in the order they are written.
-struct VectorLayers {
+struct VectorLayers<'a> {
     sinks: Layer,
     flow_paths: Layer,
-    arrows: Layer,
+    arrows: Arrows<'a>,
     buildings: Option<Layer>,
+}
+
+/// Passes every feature of a streamed layer, in order, to the function it is given.
+type FeatureSource<'a> = &'a dyn Fn(&mut dyn FnMut(&Feature) -> Result<()>) -> Result<()>;
+
+/// The flow arrows of rain.gpkg: a layer in memory, or streamed (the tiled merge: tile row by tile
+/// row, see `merge_tiles`) as the layer's schema (name, fields, CRS; no features) and a source.
+enum Arrows<'a> {
+    Whole(Layer),
+    Streamed(Layer, FeatureSource<'a>),
 }
 
 /// Writes rain.gpkg (sinks, flow paths, arrows, buildings) and mass_balance.json (the mass
 /// balance and outflow hydrograph of `r`; its rasters are not used): shared by the whole-grid
-/// products and the tiled merge.
+/// products and the tiled merge. Streamed arrows go into the GeoPackage feature by feature (the
+/// same bytes as the layer in memory); only with `--geojson` are they collected into one layer
+/// for `flow_arrows.geojson`.
 fn write_layers_and_balance(
     dir: &Path,
     p: &ProductArgs,
     l: &VectorLayers,
     r: &simulate::SimulationResult,
 ) -> Result<()> {
-    let mut layers = vec![
-        (&l.sinks, GeometryType::MultiPolygon),
-        (&l.flow_paths, GeometryType::LineString),
-        (&l.arrows, GeometryType::Point),
-    ];
-    if let Some(b) = &l.buildings {
-        layers.push((b, GeometryType::MultiPolygon));
+    let path = dir.join("rain.gpkg");
+    let mut w = if path.exists() { GpkgWriter::update(&path)? } else { GpkgWriter::create(&path)? };
+    w.replace_layer(&l.sinks, &layer_options(&l.sinks, GeometryType::MultiPolygon))?;
+    w.replace_layer(&l.flow_paths, &layer_options(&l.flow_paths, GeometryType::LineString))?;
+    match &l.arrows {
+        Arrows::Whole(a) => w.replace_layer(a, &layer_options(a, GeometryType::Point))?,
+        // Arrows are points without z (`risk::flow_arrows`): what `layer_options` gives the layer.
+        Arrows::Streamed(schema, source) => {
+            let opts = LayerOptions { geometry_type: Some(GeometryType::Point), ..Default::default() };
+            w.replace_layer_streamed(schema, &opts, |add| source(add))?
+        }
     }
-    write_outputs(dir, &layers, p.geojson)?;
+    if let Some(b) = &l.buildings {
+        w.replace_layer(b, &layer_options(b, GeometryType::MultiPolygon))?;
+    }
+    w.finish()?;
+    if p.geojson {
+        let geojson = |l: &Layer| zwilling_io::geojson::write_geojson(&dir.join(format!("{}.geojson", l.name)), l);
+        geojson(&l.sinks)?;
+        geojson(&l.flow_paths)?;
+        match &l.arrows {
+            Arrows::Whole(a) => geojson(a)?,
+            Arrows::Streamed(schema, source) => {
+                let mut a = schema.clone();
+                source(&mut |f| {
+                    a.features.push(f.clone());
+                    Ok(())
+                })?;
+                geojson(&a)?;
+            }
+        }
+        if let Some(b) = &l.buildings {
+            geojson(b)?;
+        }
+    }
     let json = serde_json::to_string_pretty(&serde_json::json!({
         "mass_balance": r.mass_balance,
         "outflow_hydrograph_m3_s": r.outflow_hydrograph,

@@ -108,11 +108,8 @@ impl Manifest {
 
     /// Writes the manifest atomically.
     pub fn save(&self, dir: &Path) -> Result<()> {
-        let p = dir.join("manifest.json");
-        let tmp = dir.join("manifest.json.tmp");
         let text = serde_json::to_string_pretty(self).expect("plain JSON");
-        std::fs::write(&tmp, text).map_err(|e| Error::io(&tmp, e))?;
-        std::fs::rename(&tmp, &p).map_err(|e| Error::io(&p, e))
+        zwilling_io::write_atomic(&dir.join("manifest.json"), text.as_bytes())
     }
 
     /// True when step `id` finished with this hash and its outputs still exist.

@@ -317,13 +317,38 @@ struct RainGroups<'a> {
     tiles: Option<slurm::hydro::TileCount>,
 }
 
+/// Whether the tiled merge steps get `--hydro OUT/rain/hydro` (the tiled hydrology of the rain DTM),
+/// so that the sink and flow-path layers are computed tile by tile instead of from the whole DTM in
+/// the mosaic (`rain merge --hydro`, src/cmd/rain/merge_tiles.rs).
+const MERGE_READS_RAIN_HYDRO: bool = true;
+
+/// The stages of the tiled hydrology of the rain DTM (`[rain] tiles`), each with its pipeline stage
+/// name (one job array per per-tile stage, one task per global stage): fill → D8 → accumulation,
+/// without the mosaic (the raw tiles are all the partition and the merge read).
+const RAIN_HYDRO_STAGES: [(&str, &str); 8] = [
+    ("fill-pass", "rain-hydro/fill-pass"),
+    ("fill-global", "rain-hydro/fill-global"),
+    ("fill-final", "rain-hydro/fill-final"),
+    ("dir-pass", "rain-hydro/dir-pass"),
+    ("flats-global", "rain-hydro/flats-global"),
+    ("acc-pass", "rain-hydro/acc-pass"),
+    ("acc-global", "rain-hydro/acc-global"),
+    ("acc-final", "rain-hydro/acc-final"),
+];
+
 /// The decomposed rain simulation (`[rain] groups = K > 1`, docs/rain.md "Catchment groups"):
-/// `rain/partition` (stage `rain`), `rain/group/I` for I < K (stage `rain-groups`, one job array
-/// on a cluster), then the merge writing the products of `rain/simulate` into OUT/rain: one step
-/// `rain/merge` (stage `rain-merge`), or with `[rain] tiles = "CxR"` one step per tile
-/// `rain/merge/tile/T` (stage `rain-merge`, one job array) and the final `rain/merge`
-/// (stage `rain-mosaic`: VRTs, mass balance, rain.gpkg). `argv` is the `rain simulate` command
-/// line up to `-o`; `extra` the stage's `args` (given to the group tasks and the merge alike).
+/// the partition, `rain/group/I` for I < K (stage `rain-groups`, one job array on a cluster), then
+/// the merge writing the products of `rain simulate` into OUT/rain.
+///
+/// Without `[rain] tiles`: `rain/partition` (stage `rain`, the whole DTM in one task) and one step
+/// `rain/merge` (stage `rain-merge`). With `[rain] tiles = "CxR"` no step holds the whole DTM: the
+/// tiled hydrology of the DTM into OUT/rain/hydro (`rain/hydro/<stage>[/T]`, stages
+/// `rain-hydro/fill-pass` … `rain-hydro/acc-final`), the tiled partition (`rain/partition/pass/T`,
+/// `rain/partition/solve`, `rain/partition/labels/T`; stages `rain-partition/pass`, `…/solve`,
+/// `…/labels`), the groups, one merge step per tile `rain/merge/tile/T` (stage `rain-merge`) and
+/// the final `rain/merge` (stage `rain-mosaic`: VRTs, mass balance, rain.gpkg). `argv` is the
+/// `rain simulate` command line up to `-o`; `extra` the stage's `args` (given to the group tasks
+/// and the merge alike).
 fn rain_group_steps(
     rg: &RainGroups,
     argv: Vec<String>,
@@ -334,18 +359,31 @@ fn rain_group_steps(
     let (dem, o, groups) = (rg.dem, rg.out, rg.groups);
     let dir = o.join("partition");
     let plan = dir.join("plan.json");
-    let mut steps = vec![Step {
-        id: "rain/partition".into(),
-        stage: "rain",
-        argv: ["rain", "partition", "--dem", &s(dem), "--groups", &groups.to_string(), "-o", &s(&dir)]
-            .map(String::from)
-            .to_vec(),
-        inputs: vec![dem.to_path_buf()],
-        outputs: vec![plan.clone(), dir.join("groups.tif")],
-        points: 0,
-    }];
+    let hydro_dir = o.join("hydro");
+    let mut steps = vec![];
+    // What the group tasks read besides the DEM and the buildings: the plan and the labels.
     let mut group_inputs = inputs.clone();
     group_inputs.push(plan.clone());
+    match rg.tiles {
+        None => steps.push(Step {
+            id: "rain/partition".into(),
+            stage: "rain",
+            argv: ["rain", "partition", "--dem", &s(dem), "--groups", &groups.to_string(), "-o", &s(&dir)]
+                .map(String::from)
+                .to_vec(),
+            inputs: vec![dem.to_path_buf()],
+            outputs: vec![plan.clone(), dir.join("groups.tif")],
+            points: 0,
+        }),
+        Some(tiles) => {
+            steps.extend(rain_hydro_steps(dem, &hydro_dir, tiles));
+            let partition = rain_partition_steps(dem, &hydro_dir, &dir, groups, tiles);
+            group_inputs.extend(
+                partition.iter().filter(|s| s.stage == "rain-partition/labels").flat_map(|s| s.outputs.clone()),
+            );
+            steps.extend(partition);
+        }
+    }
     for g in 0..groups {
         let gd = dir.join("groups").join(g.to_string());
         let mut a = argv.clone();
@@ -374,6 +412,13 @@ fn rain_group_steps(
         return steps;
     };
     a.extend(["--tiles".into(), tiles.to_string()]);
+    if MERGE_READS_RAIN_HYDRO {
+        a.extend(["--hydro".into(), s(&hydro_dir)]);
+        merge_inputs.push(hydro_dir.join("tiles").join("layout.json"));
+        for (name, ext) in [("filled", "f32"), ("d8", "u8"), ("acc", "f64")] {
+            merge_inputs.extend((0..tiles.count()).map(|t| slurm::hydro::tile_file(&hydro_dir, name, t, ext)));
+        }
+    }
     let records: Vec<PathBuf> = (0..tiles.count()).map(|t| crate::cmd::rain::merge_tile_record(o, t)).collect();
     for (t, record) in records.iter().enumerate() {
         let mut at = a.clone();
@@ -391,6 +436,84 @@ fn rain_group_steps(
     merge_inputs.extend(records);
     let id = "rain/merge".into();
     steps.push(Step { id, stage: "rain-mosaic", argv: a, inputs: merge_inputs, outputs, points: 0 });
+    steps
+}
+
+/// The tiled hydrology of the rain DTM `dem` into `dir` (OUT/rain/hydro) as pipeline steps
+/// (`zwilling rain hydro … --stage S [--tile T]`, one task of `slurm::hydro` each): per-tile stages
+/// one step per tile, global stages one step; each task reads its tile's window of the DTM (with a
+/// one-cell halo) or the tile files and summaries, never the whole DTM.
+fn rain_hydro_steps(dem: &Path, dir: &Path, tiles: slurm::hydro::TileCount) -> Vec<Step> {
+    let mut steps = vec![];
+    for (stage, pipeline_stage) in RAIN_HYDRO_STAGES {
+        let tasks: Vec<Option<usize>> =
+            if slurm::hydro::is_global(stage) { vec![None] } else { (0..tiles.count()).map(Some).collect() };
+        for tile in tasks {
+            let (inputs, outputs) = slurm::hydro::task_files(dir, dem, tiles, stage, tile);
+            let mut argv: Vec<String> =
+                ["rain", "hydro", "--dem", &s(dem), "--dir", &s(dir), "--tiles"].map(String::from).to_vec();
+            argv.extend([tiles.to_string(), "--stage".into(), stage.into()]);
+            let id = match tile {
+                Some(t) => {
+                    argv.extend(["--tile".into(), t.to_string()]);
+                    format!("rain/hydro/{stage}/{t}")
+                }
+                None => format!("rain/hydro/{stage}"),
+            };
+            steps.push(Step { id, stage: pipeline_stage, argv, inputs, outputs, points: 0 });
+        }
+    }
+    steps
+}
+
+/// The tiled catchment partition (`zwilling_tiled::catchments`) as pipeline steps on the tiled
+/// hydrology in `hydro`: `pass` per tile (the tile's D8 and its DTM window's validity), `solve`
+/// once (every tile's summary; writes plan.json and groups.vrt), `labels` per tile (writes the
+/// tile's group labels `OUT/rain/partition/tiles/groups-T.tif`).
+fn rain_partition_steps(
+    dem: &Path,
+    hydro: &Path,
+    dir: &Path,
+    groups: usize,
+    tiles: slurm::hydro::TileCount,
+) -> Vec<Step> {
+    use crate::cmd::rain::partition_tiles::tile_path;
+    let n = tiles.count();
+    let layout_json = hydro.join("tiles").join("layout.json");
+    let d8 = |t: usize| slurm::hydro::tile_file(hydro, "d8", t, "u8");
+    let argv = |stage: &str, tile: Option<usize>| {
+        let mut a: Vec<String> =
+            ["rain", "partition", "--dem", &s(dem), "--groups", &groups.to_string(), "-o", &s(dir)]
+                .map(String::from)
+                .to_vec();
+        a.extend(["--tiles".into(), tiles.to_string(), "--hydro".into(), s(hydro), "--stage".into(), stage.into()]);
+        a.extend(tile.into_iter().flat_map(|t| ["--tile".to_string(), t.to_string()]));
+        a
+    };
+    let mut steps: Vec<Step> = (0..n)
+        .map(|t| Step {
+            id: format!("rain/partition/pass/{t}"),
+            stage: "rain-partition/pass",
+            argv: argv("pass", Some(t)),
+            inputs: vec![dem.to_path_buf(), layout_json.clone(), d8(t)],
+            outputs: vec![tile_path(dir, "catchments", t, "json")],
+            points: 0,
+        })
+        .collect();
+    let mut inputs = vec![dem.to_path_buf(), layout_json.clone()];
+    inputs.extend((0..n).map(|t| tile_path(dir, "catchments", t, "json")));
+    let mut outputs = vec![dir.join("plan.json"), dir.join("groups.vrt")];
+    outputs.extend((0..n).map(|t| tile_path(dir, "outlet-groups", t, "json")));
+    let (id, stage) = ("rain/partition/solve".into(), "rain-partition/solve");
+    steps.push(Step { id, stage, argv: argv("solve", None), inputs, outputs, points: 0 });
+    steps.extend((0..n).map(|t| Step {
+        id: format!("rain/partition/labels/{t}"),
+        stage: "rain-partition/labels",
+        argv: argv("labels", Some(t)),
+        inputs: vec![dem.to_path_buf(), layout_json.clone(), d8(t), tile_path(dir, "outlet-groups", t, "json")],
+        outputs: vec![tile_path(dir, "groups", t, "tif")],
+        points: 0,
+    }));
     steps
 }
 
@@ -553,11 +676,8 @@ pub fn execute(cfg: &Config, force: bool) -> Result<RunSummary> {
         cpu_seconds: usage0.zip(process_usage()).map(|((a, _), (b, _))| b - a),
         peak_rss_mb: process_usage().map(|u| u.1.max(run_peak_mb)),
     };
-    let p = cfg.out.join("summary.json");
-    let tmp = cfg.out.join("summary.json.tmp");
-    std::fs::write(&tmp, serde_json::to_string_pretty(&summary).expect("plain JSON"))
-        .map_err(|e| Error::io(&tmp, e))?;
-    std::fs::rename(&tmp, &p).map_err(|e| Error::io(&p, e))?;
+    let json = serde_json::to_string_pretty(&summary).expect("plain JSON");
+    zwilling_io::write_atomic(&cfg.out.join("summary.json"), json.as_bytes())?;
     Ok(summary)
 }
 
@@ -601,6 +721,64 @@ pub fn summary_text(s: &RunSummary) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_tiled_rain_stage_is_a_chain_of_tile_tasks_in_data_order() {
+        // [rain] groups = 3, tiles = "2x2" on D with buildings B.
+        let (dem, b, out) = (Path::new("/o/rasters/dtm.tif"), Path::new("/in/b.geojson"), Path::new("/o/rain"));
+        let tiles: slurm::hydro::TileCount = "2x2".parse().unwrap();
+        let rg = RainGroups { dem, out, groups: 3, tiles: Some(tiles) };
+        let argv: Vec<String> = ["rain", "simulate", "--dem", "/o/rasters/dtm.tif", "--buildings", "/in/b.geojson"]
+            .map(String::from)
+            .to_vec();
+        let outputs = vec![out.join("max_depth.vrt"), out.join("mass_balance.json")];
+        let steps = rain_group_steps(&rg, argv, vec![dem.into(), b.into()], outputs, vec![]);
+        // Stages in order, each one consecutive run (one job array), with one task per tile or one.
+        let mut runs: Vec<(&str, usize)> = vec![];
+        for st in &steps {
+            match runs.last_mut() {
+                Some((stage, n)) if *stage == st.stage => *n += 1,
+                _ => runs.push((st.stage, 1)),
+            }
+        }
+        let mut want: Vec<(String, usize)> = crate::cmd::rain::partition_tiles::HYDRO_STAGES
+            .iter()
+            .map(|h| (format!("rain-hydro/{h}"), if slurm::hydro::is_global(h) { 1 } else { 4 }))
+            .collect();
+        for (stage, n) in [
+            ("rain-partition/pass", 4),
+            ("rain-partition/solve", 1),
+            ("rain-partition/labels", 4),
+            ("rain-groups", 3),
+            ("rain-merge", 4),
+            ("rain-mosaic", 1),
+        ] {
+            want.push((stage.into(), n));
+        }
+        let got: Vec<(String, usize)> = runs.iter().map(|(s, n)| (s.to_string(), *n)).collect();
+        assert_eq!(got, want);
+        // Every input is the DTM, the buildings or the output of an earlier step: the plan's order is
+        // the data's, and what a step reads enters its manifest hash.
+        let mut made: Vec<PathBuf> = vec![dem.into(), b.into()];
+        for st in &steps {
+            for i in &st.inputs {
+                assert!(made.contains(i), "{} reads {} before any step writes it", st.id, i.display());
+            }
+            made.extend(st.outputs.iter().cloned());
+        }
+        // No step reads or writes a whole-DTM label raster; the group tasks list the label tiles;
+        // the merge steps read the rain DTM's tiled hydrology.
+        assert!(steps.iter().all(|st| !st.inputs.iter().chain(&st.outputs).any(|p| p.ends_with("groups.tif"))));
+        let label_tile = out.join("partition/tiles/groups-3.tif");
+        assert!(steps.iter().filter(|st| st.stage == "rain-groups").all(|st| st.inputs.contains(&label_tile)));
+        for st in steps.iter().filter(|st| st.stage == "rain-merge" || st.stage == "rain-mosaic") {
+            let at = st.argv.iter().position(|a| a == "--hydro").expect("--hydro");
+            assert_eq!(st.argv[at + 1], "/o/rain/hydro");
+            assert!(st.inputs.contains(&out.join("hydro/tiles/acc-3.f64")), "{}", st.id);
+        }
+        let ids: std::collections::HashSet<&str> = steps.iter().map(|st| st.id.as_str()).collect();
+        assert_eq!(ids.len(), steps.len(), "step ids are unique");
+    }
 
     #[test]
     fn process_usage_counts_cpu_work_and_memory() {

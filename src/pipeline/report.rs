@@ -7,9 +7,8 @@
 //! inline SVG; print CSS makes it `report.pdf`-ready.
 
 use std::fmt::Write as _;
-use std::path::Path;
 
-use zwilling_core::{Error, Geometry, Grid, Layer, Result, Value};
+use zwilling_core::{Geometry, Grid, Layer, Result, Value};
 
 use super::{Config, Step, StepSummary};
 
@@ -521,14 +520,7 @@ pub fn write(cfg: &Config, steps: &[Step], done: &[StepSummary]) -> Result<()> {
             r.and_then(|r| r.points_per_second).map(|p| format!("{:.2} M points/s", p / 1e6)).unwrap_or_default(),
         ]);
     }
-    let p = cfg.out.join("report.html");
-    write_text(&p, &render(&d))
-}
-
-fn write_text(p: &Path, s: &str) -> Result<()> {
-    let tmp = p.with_extension("html.tmp");
-    std::fs::write(&tmp, s).map_err(|e| Error::io(&tmp, e))?;
-    std::fs::rename(&tmp, p).map_err(|e| Error::io(p, e))
+    zwilling_io::write_atomic(&cfg.out.join("report.html"), render(&d).as_bytes())
 }
 
 #[cfg(test)]

@@ -46,9 +46,7 @@ pub fn save(out: &Path, rows: &[RealFile]) -> Result<()> {
     if let Some(d) = p.parent() {
         std::fs::create_dir_all(d).map_err(|e| Error::io(d, e))?;
     }
-    let tmp = p.with_extension("json.tmp");
-    std::fs::write(&tmp, serde_json::to_string_pretty(rows).expect("plain JSON")).map_err(|e| Error::io(&tmp, e))?;
-    std::fs::rename(&tmp, &p).map_err(|e| Error::io(&p, e))
+    zwilling_io::write_atomic(&p, serde_json::to_string_pretty(rows).expect("plain JSON").as_bytes())
 }
 
 #[cfg(test)]
@@ -69,6 +67,8 @@ mod tests {
         }];
         save(d.path(), &rows).unwrap();
         assert_eq!(load(d.path()), rows);
-        assert!(!d.path().join("real/real.json.tmp").exists());
+        // Nothing but the file itself: the temporary file was renamed onto it.
+        let names: Vec<_> = std::fs::read_dir(d.path().join("real")).unwrap().map(|e| e.unwrap().file_name()).collect();
+        assert_eq!(names, ["real.json"]);
     }
 }

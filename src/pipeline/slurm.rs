@@ -305,9 +305,7 @@ fn command(program: &str, args: &[String]) -> Result<String> {
 }
 
 fn write_atomic(path: &Path, text: &str) -> Result<()> {
-    let tmp = path.with_extension("tmp");
-    std::fs::write(&tmp, text).map_err(|e| Error::io(&tmp, e))?;
-    std::fs::rename(&tmp, path).map_err(|e| Error::io(path, e))
+    zwilling_io::write_atomic(path, text.as_bytes())
 }
 
 /// Loads the jobs of the last submission.

@@ -10,6 +10,7 @@ pub mod bounds;
 pub mod crs;
 pub mod error;
 pub mod grid;
+pub mod num;
 pub mod points;
 pub mod testdata;
 pub mod tiling;

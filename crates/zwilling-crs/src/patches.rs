@@ -42,6 +42,7 @@ use crate::ellipsoid::Ellipsoid;
 use crate::heights::Heights;
 use crate::{Quasigeoid, Transformer};
 use rayon::prelude::*;
+use zwilling_core::num::floor_i64;
 use zwilling_core::{Error, Result};
 
 /// Cell edge for projected sources, metres.
@@ -52,18 +53,6 @@ const CELL_DEGREES: f64 = 1.0 / 256.0;
 const PIECE: usize = 1 << 15;
 /// Cached cells per piece (direct mapped).
 const SLOTS: usize = 256;
-
-/// `⌊q⌋` as an integer (saturating; NaN → 0) without a libm call (x86-64's baseline has no
-/// rounding instruction, and `f64::floor` is a function call there).
-#[inline]
-fn floor_i64(q: f64) -> i64 {
-    let k = q as i64;
-    if (k as f64) > q {
-        k - 1
-    } else {
-        k
-    }
-}
 
 /// One cell's quadratic patches: ECEF foot point (3), normal (3), lon and lat in degrees (2).
 #[derive(Debug, Clone, Copy)]

@@ -70,18 +70,25 @@ impl Bin {
     }
 
     /// Appends a buffer view (8-byte aligned) and one accessor on it; returns the accessor index.
-    fn push(&mut self, bytes: Vec<u8>, stride: Option<usize>, target: u32, mut accessor: Value) -> usize {
+    fn push(&mut self, bytes: Vec<u8>, stride: Option<usize>, target: u32, accessor: Value) -> usize {
+        let (index, offset) = self.reserve(bytes.len(), stride, target, accessor);
+        self.parts.push((offset, bytes));
+        index
+    }
+
+    /// Like [`push`](Self::push) for a view of `len` bytes that the caller writes straight into
+    /// the container (see [`container_with`]); returns the accessor index and the view's offset.
+    fn reserve(&mut self, len: usize, stride: Option<usize>, target: u32, mut accessor: Value) -> (usize, usize) {
         let offset = self.len.next_multiple_of(8);
-        let mut view = json!({"buffer": 0, "byteOffset": offset, "byteLength": bytes.len(), "target": target});
+        let mut view = json!({"buffer": 0, "byteOffset": offset, "byteLength": len, "target": target});
         if let Some(s) = stride {
             view["byteStride"] = json!(s);
         }
-        self.len = offset + bytes.len();
-        self.parts.push((offset, bytes));
+        self.len = offset + len;
         self.views.push(view);
         accessor["bufferView"] = json!(self.views.len() - 1);
         self.accessors.push(accessor);
-        self.accessors.len() - 1
+        (self.accessors.len() - 1, offset)
     }
 }
 
@@ -113,24 +120,14 @@ fn colors_accessor(bin: &mut Bin, colors: &[[u8; 4]]) -> usize {
     bin.push(bytes, None, ARRAY_BUFFER, acc)
 }
 
-/// A scalar vertex attribute (`N`-byte little-endian values) padded to a 4-byte stride (glTF
-/// requires 4-byte aligned elements).
-fn scalar_accessor<const N: usize>(
-    bin: &mut Bin,
-    values: impl ExactSizeIterator<Item = [u8; N]>,
-    component: u32,
-) -> usize {
-    let count = values.len();
-    let mut bytes = vec![0u8; count * 4];
-    for (v, b) in values.zip(bytes.chunks_exact_mut(4)) {
-        b[..N].copy_from_slice(&v);
-    }
-    let acc = json!({"componentType": component, "count": count, "type": "SCALAR"});
-    bin.push(bytes, Some(4), ARRAY_BUFFER, acc)
+/// Wraps the glTF JSON and binary buffer into a GLB container (chunks padded to 8 bytes).
+fn container(gltf: Value, bin: Bin) -> Vec<u8> {
+    container_with(gltf, bin, |_| {})
 }
 
-/// Wraps the glTF JSON and binary buffer into a GLB container (chunks padded to 8 bytes).
-fn container(mut gltf: Value, bin: Bin) -> Vec<u8> {
+/// [`container`], then `fill` writes the views made with [`Bin::reserve`] into the binary chunk
+/// (zeroed, `bin.len` rounded up to 8 bytes; views at their offsets).
+fn container_with(mut gltf: Value, bin: Bin, fill: impl FnOnce(&mut [u8])) -> Vec<u8> {
     let data_len = bin.len.next_multiple_of(8);
     gltf["buffers"] = json!([{"byteLength": data_len}]);
     gltf["bufferViews"] = Value::Array(bin.views);
@@ -150,11 +147,12 @@ fn container(mut gltf: Value, bin: Bin) -> Vec<u8> {
     out.extend_from_slice(&(data_len as u32).to_le_bytes());
     out.extend_from_slice(b"BIN\0");
     let base = out.len();
-    for (offset, bytes) in &bin.parts {
-        out.resize(base + offset, 0);
-        out.extend_from_slice(bytes);
-    }
     out.resize(total, 0);
+    let data = &mut out[base..];
+    for (offset, bytes) in &bin.parts {
+        data[*offset..offset + bytes.len()].copy_from_slice(bytes);
+    }
+    fill(data);
     out
 }
 
@@ -165,11 +163,26 @@ fn node_translation(c: [f64; 3]) -> [f64; 3] {
 /// Encodes a point tile as GLB bytes.
 pub fn encode_points(p: &PointContent) -> Vec<u8> {
     let n = p.positions.len();
+    // Every view is written straight into the container (no intermediate buffers).
     let mut bin = Bin::new();
     let mut attributes = serde_json::Map::new();
-    attributes.insert("POSITION".into(), json!(positions_accessor(&mut bin, &p.positions)));
+    let mut min = [f32::INFINITY; 3];
+    let mut max = [f32::NEG_INFINITY; 3];
+    for q in p.positions.iter().map(|p| yup(*p)) {
+        for k in 0..3 {
+            min[k] = min[k].min(q[k]);
+            max[k] = max[k].max(q[k]);
+        }
+    }
+    let acc = json!({"componentType": FLOAT, "count": n, "type": "VEC3", "min": min, "max": max});
+    let (acc, positions_at) = bin.reserve(n * 12, None, ARRAY_BUFFER, acc);
+    attributes.insert("POSITION".into(), json!(acc));
+    let mut colors_at = None;
     if p.colors.len() == n && n > 0 {
-        attributes.insert("COLOR_0".into(), json!(colors_accessor(&mut bin, &p.colors)));
+        let acc = json!({"componentType": UNSIGNED_BYTE, "normalized": true, "count": n, "type": "VEC4"});
+        let (acc, at) = bin.reserve(n * 4, None, ARRAY_BUFFER, acc);
+        attributes.insert("COLOR_0".into(), json!(acc));
+        colors_at = Some(at);
     }
     let mut gltf = json!({
         "asset": {"version": "2.0", "generator": concat!("zwilling ", env!("CARGO_PKG_VERSION"))},
@@ -180,15 +193,19 @@ pub fn encode_points(p: &PointContent) -> Vec<u8> {
     let mut primitive = json!({"mode": 0});
     let mut props = serde_json::Map::new();
     let mut schema_props = serde_json::Map::new();
+    let mut intensity_at = None;
     if p.intensity.len() == n && n > 0 {
-        let acc = scalar_accessor(&mut bin, p.intensity.iter().map(|x| x.to_le_bytes()), UNSIGNED_SHORT);
+        let (acc, at) = scalar_view(&mut bin, n, UNSIGNED_SHORT);
+        intensity_at = Some(at);
         attributes.insert("_INTENSITY".into(), json!(acc));
         props.insert("intensity".into(), json!({"attribute": "_INTENSITY"}));
         schema_props.insert("intensity".into(), json!({"type": "SCALAR", "componentType": "UINT16"}));
     }
     let mut used = vec![];
+    let mut classification_at = None;
     if p.classification.len() == n && n > 0 {
-        let acc = scalar_accessor(&mut bin, p.classification.iter().map(|&x| [x]), UNSIGNED_BYTE);
+        let (acc, at) = scalar_view(&mut bin, n, UNSIGNED_BYTE);
+        classification_at = Some(at);
         attributes.insert("_CLASSIFICATION".into(), json!(acc));
         attributes.insert("_FEATURE_ID_0".into(), json!(acc));
         props.insert("classification".into(), json!({"attribute": "_CLASSIFICATION"}));
@@ -219,7 +236,34 @@ pub fn encode_points(p: &PointContent) -> Vec<u8> {
         used.sort_unstable();
         gltf["extensionsUsed"] = json!(used);
     }
-    container(gltf, bin)
+    container_with(gltf, bin, |data| {
+        for (q, b) in p.positions.iter().zip(data[positions_at..positions_at + n * 12].chunks_exact_mut(12)) {
+            let q = yup(*q);
+            for k in 0..3 {
+                b[4 * k..4 * k + 4].copy_from_slice(&q[k].to_le_bytes());
+            }
+        }
+        if let Some(at) = colors_at {
+            data[at..at + n * 4].copy_from_slice(p.colors.as_flattened());
+        }
+        if let Some(at) = intensity_at {
+            for (v, b) in p.intensity.iter().zip(data[at..at + n * 4].chunks_exact_mut(4)) {
+                b[..2].copy_from_slice(&v.to_le_bytes());
+            }
+        }
+        if let Some(at) = classification_at {
+            for (&v, b) in p.classification.iter().zip(data[at..at + n * 4].chunks_exact_mut(4)) {
+                b[0] = v;
+            }
+        }
+    })
+}
+
+/// A scalar vertex attribute of `count` values padded to a 4-byte stride (glTF requires 4-byte
+/// aligned elements), written later into the container; returns the accessor and the offset.
+fn scalar_view(bin: &mut Bin, count: usize, component: u32) -> (usize, usize) {
+    let acc = json!({"componentType": component, "count": count, "type": "SCALAR"});
+    bin.reserve(count * 4, Some(4), ARRAY_BUFFER, acc)
 }
 
 /// Encodes a coloured triangle mesh as GLB bytes.

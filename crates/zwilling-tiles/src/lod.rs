@@ -118,15 +118,38 @@ const ADDRESS_BITS: u32 = 32;
 /// the address, so the whole-tree and the chunked build take the same decisions exactly.
 #[inline]
 pub fn address(cube: &Cube, node: NodeKey, p: [f64; 3]) -> [u32; 3] {
-    let s = ADDRESS_BITS - node.level as u32;
-    let scale = (1u64 << ADDRESS_BITS) as f64 / cube.size;
-    let a = |k: usize, n: u32| {
-        let lo = (n as u64) << s;
-        let hi = lo + (1u64 << s) - 1;
-        // `as u64` saturates (and maps NaN to 0); the clamp keeps the point inside `node`.
-        (((p[k] - cube.min[k]) * scale) as u64).clamp(lo, hi) as u32
-    };
-    [a(0, node.x), a(1, node.y), a(2, node.z)]
+    Addresser::new(cube, node).address(p)
+}
+
+/// [`address`] for many points of one node: the node's constants (scale, clamp range per axis)
+/// computed once, the per-point arithmetic the same, so the addresses are identical.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Addresser {
+    min: [f64; 3],
+    scale: f64,
+    lo: [u64; 3],
+    hi: [u64; 3],
+}
+
+impl Addresser {
+    /// The constants of `node` in `cube`.
+    pub fn new(cube: &Cube, node: NodeKey) -> Self {
+        let s = ADDRESS_BITS - node.level as u32;
+        let lo = [node.x, node.y, node.z].map(|n| (n as u64) << s);
+        Addresser {
+            min: cube.min,
+            scale: (1u64 << ADDRESS_BITS) as f64 / cube.size,
+            lo,
+            hi: lo.map(|l| l + (1u64 << s) - 1),
+        }
+    }
+
+    /// The address of `p` (see [`address`]).
+    #[inline]
+    pub fn address(&self, p: [f64; 3]) -> [u32; 3] {
+        // `as u64` saturates (and maps NaN to 0); the clamp keeps the point inside the node.
+        std::array::from_fn(|k| (((p[k] - self.min[k]) * self.scale) as u64).clamp(self.lo[k], self.hi[k]) as u32)
+    }
 }
 
 /// Lattice cell of `a` (an address inside `node`) on the `2^gb` lattice over `node`, as indices.

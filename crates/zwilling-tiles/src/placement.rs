@@ -50,6 +50,7 @@
 use std::cell::RefCell;
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use zwilling_core::num::floor_i64;
 use zwilling_core::Result;
 
 /// An exact source → local transform of `[x, y, H]` triples.
@@ -80,8 +81,15 @@ struct Cell {
     exact: bool,
 }
 
+/// A thread's cells (direct mapped, [`SLOTS`] of them once used) and the cell keys of the
+/// points of the current call.
+struct Cache {
+    cells: Vec<Cell>,
+    keys: Vec<(i64, i64)>,
+}
+
 thread_local! {
-    static CACHE: RefCell<Vec<Cell>> = const { RefCell::new(Vec::new()) };
+    static CACHE: RefCell<Cache> = const { RefCell::new(Cache { cells: Vec::new(), keys: Vec::new() }) };
 }
 
 /// Bilinear cell interpolation of an exact source → local transform (see the module doc).
@@ -89,17 +97,6 @@ pub struct LocalPatches<'a> {
     exact: &'a Exact<'a>,
     cell: f64,
     id: u64,
-}
-
-/// `⌊q⌋` as an integer without a libm call (saturating; NaN → 0).
-#[inline]
-fn floor_i64(q: f64) -> i64 {
-    let k = q as i64;
-    if (k as f64) > q {
-        k - 1
-    } else {
-        k
-    }
 }
 
 impl<'a> LocalPatches<'a> {
@@ -148,22 +145,38 @@ impl<'a> LocalPatches<'a> {
         let n = out.len().min(x.len()).min(y.len()).min(z.len());
         let inv = 1.0 / self.cell;
         let key = |i: usize| (floor_i64(x[i] * inv), floor_i64(y[i] * inv));
-        let changes = (1..n).filter(|&i| key(i) != key(i - 1)).count();
-        if changes * SCATTERED > n {
-            return self.exact_points(&x[..n], &y[..n], &z[..n], &mut out[..n]);
-        }
-        CACHE.with(|cache| -> Result<()> {
+        // `Ok(false)`: scattered input, converted exactly below (outside the cache's borrow, as
+        // the exact transform may run parallel work on this thread).
+        let interpolated = CACHE.with(|cache| -> Result<bool> {
             let mut cache = cache.borrow_mut();
-            if cache.is_empty() {
-                cache.resize(SLOTS, Cell { owner: 0, key: (0, 0), a: [[0.0; 3]; 4], b: [[0.0; 3]; 4], exact: true });
+            let Cache { cells, keys } = &mut *cache;
+            // Each point's cell, computed once; the cell changes are counted in input order.
+            keys.clear();
+            keys.extend((0..n).map(key));
+            let changes = keys.windows(2).filter(|w| w[0] != w[1]).count();
+            if changes * SCATTERED > n {
+                return Ok(false);
             }
+            if cells.is_empty() {
+                cells.resize(SLOTS, Cell { owner: 0, key: (0, 0), a: [[0.0; 3]; 4], b: [[0.0; 3]; 4], exact: true });
+            }
+            // The slot of the previous point's cell: consecutive points mostly share a cell, so the
+            // slot is looked up (and the cell made) only when the cell changes.
+            let mut current: Option<((i64, i64), usize)> = None;
             for i in 0..n {
-                let k = key(i);
-                let slot = (k.0.wrapping_mul(0x9E37_79B9).wrapping_add(k.1) as usize) % SLOTS;
-                if cache[slot].owner != self.id || cache[slot].key != k {
-                    cache[slot] = self.make(k);
-                }
-                let c = &cache[slot];
+                let k = keys[i];
+                let slot = match current {
+                    Some((ck, slot)) if ck == k => slot,
+                    _ => {
+                        let slot = (k.0.wrapping_mul(0x9E37_79B9).wrapping_add(k.1) as usize) % SLOTS;
+                        if cells[slot].owner != self.id || cells[slot].key != k {
+                            cells[slot] = self.make(k);
+                        }
+                        current = Some((k, slot));
+                        slot
+                    }
+                };
+                let c = &cells[slot];
                 let (u, v) = (x[i] * inv - k.0 as f64, y[i] * inv - k.1 as f64);
                 if c.exact || !(0.0..=1.0).contains(&u) || !(0.0..=1.0).contains(&v) {
                     self.exact_points(&x[i..=i], &y[i..=i], &z[i..=i], &mut out[i..=i])?;
@@ -177,8 +190,12 @@ impl<'a> LocalPatches<'a> {
                     a + h * b
                 });
             }
-            Ok(())
-        })
+            Ok(true)
+        })?;
+        if !interpolated {
+            self.exact_points(&x[..n], &y[..n], &z[..n], &mut out[..n])?;
+        }
+        Ok(())
     }
 
     fn exact_points(&self, x: &[f64], y: &[f64], z: &[f64], out: &mut [[f64; 3]]) -> Result<()> {

@@ -15,8 +15,10 @@ use zwilling_rain::simulate::{self, MassBalance, SimulationConfig, SimulationRes
 
 use zwilling_io::write_atomic;
 
+use super::partition_tiles::PartitionStage;
 use super::{building_mask, cog_opts, read_dem, ProductArgs, SimulateArgs};
 use crate::pipeline::slurm::hydro::TileCount;
+use zwilling_tiled::TileLayout;
 
 #[derive(Args, Debug)]
 pub struct PartitionArgs {
@@ -26,9 +28,25 @@ pub struct PartitionArgs {
     /// Number of catchment groups (at most; fewer when one catchment is larger than 1/K).
     #[arg(long, value_name = "K")]
     pub groups: usize,
-    /// Output folder: groups.tif (group of every cell, −1 = NoData) and plan.json.
+    /// Output folder: groups.tif (group of every cell, −1 = NoData) and plan.json; with --tiles
+    /// the label tiles tiles/groups-<t>.tif, groups.vrt over them and plan.json.
     #[arg(short, long)]
     pub output: PathBuf,
+    /// Partition tile by tile on COLSxROWS tiles (docs/cluster.md), from the tiled hydrology of
+    /// `rain hydro`, so that no step holds the whole DEM. Alone: the hydrology (into
+    /// OUTPUT/hydro, unless --hydro) and every step in this process.
+    #[arg(long, value_name = "COLSxROWS")]
+    pub tiles: Option<TileCount>,
+    /// With --tiles: the folder of `rain hydro --dir DIR` on the same DEM and tiles.
+    #[arg(long, value_name = "DIR", requires = "tiles")]
+    pub hydro: Option<PathBuf>,
+    /// With --tiles: only this step (a cluster task): `pass` and `labels` per tile (--tile T),
+    /// `solve` once (writes plan.json).
+    #[arg(long, value_enum, requires = "tiles")]
+    pub stage: Option<PartitionStage>,
+    /// With --stage pass|labels: the tile (0-based, row-major).
+    #[arg(long, value_name = "T", requires = "stage")]
+    pub tile: Option<usize>,
 }
 
 #[derive(Args, Debug)]
@@ -69,10 +87,32 @@ pub(super) struct Plan {
     pub width: usize,
     /// DEM size in cells.
     pub height: usize,
-    /// The group raster, relative to the plan's folder.
+    /// The group raster, relative to the plan's folder (`groups.tif`; `groups.vrt` over the
+    /// label tiles of a tiled partition).
     pub labels: String,
     /// Bounding window of every group.
     pub windows: Vec<GroupWindow>,
+    /// A tiled partition's label tiles, which readers use instead of `labels` (absent for the
+    /// untiled partition, whose plan.json is unchanged).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label_tiles: Option<LabelTiles>,
+}
+
+/// The group labels of a tiled partition: one COG per tile (i32, −1 = NoData), each the exact cut
+/// of the untiled partition's `groups.tif`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(super) struct LabelTiles {
+    /// The tiling (that of the tiled hydrology the partition was made from).
+    pub layout: TileLayout,
+    /// Label tile `t`, relative to the plan's folder, with `{t}` for the tile number.
+    pub files: String,
+}
+
+impl LabelTiles {
+    /// Label tile `t`, relative to the plan's folder.
+    pub fn file(&self, t: usize) -> String {
+        self.files.replace("{t}", &t.to_string())
+    }
 }
 
 pub(super) fn read_plan(path: &Path) -> Result<Plan> {
@@ -82,6 +122,25 @@ pub(super) fn read_plan(path: &Path) -> Result<Plan> {
 
 pub(super) fn plan_dir(path: &Path) -> PathBuf {
     path.parent().map_or_else(|| PathBuf::from("."), Path::to_path_buf)
+}
+
+/// The group labels of the window `cols × rows` at (`col0`, `row0`) of the plan's DEM (−1 =
+/// NoData), read from the plan's label raster alone — for a tiled partition from the label tiles
+/// the window meets: what group tasks and merge tiles read, so a task's memory grows with its
+/// window, not with the DEM.
+pub(super) fn read_labels_window(
+    plan_path: &Path,
+    plan: &Plan,
+    col0: usize,
+    row0: usize,
+    cols: usize,
+    rows: usize,
+) -> Result<Vec<i32>> {
+    if let Some(tiles) = &plan.label_tiles {
+        return super::partition_tiles::read_label_tiles(&plan_dir(plan_path), tiles, col0, row0, cols, rows);
+    }
+    let labels_path = plan_dir(plan_path).join(&plan.labels);
+    Ok(read_geotiff_window_f32(&labels_path, col0, row0, cols, rows)?.data.iter().map(|&v| v as i32).collect())
 }
 
 /// What a group task writes beside its rasters: the numbers of the result in exact bits (so the
@@ -137,6 +196,9 @@ pub fn simulate_in_process(
 }
 
 pub fn run_partition(a: PartitionArgs) -> Result<()> {
+    if let Some(tiles) = a.tiles {
+        return super::partition_tiles::run_partition(&a, tiles);
+    }
     let dem = read_dem(&a.dem)?;
     let p = partition_catchments(&dem, a.groups).map_err(|e| e.in_file(&a.dem))?;
     std::fs::create_dir_all(&a.output).map_err(|e| Error::io(&a.output, e))?;
@@ -148,6 +210,7 @@ pub fn run_partition(a: PartitionArgs) -> Result<()> {
         height: dem.height,
         labels: "groups.tif".into(),
         windows: p.windows,
+        label_tiles: None,
     };
     let json = serde_json::to_string_pretty(&plan).map_err(|e| Error::invalid(e.to_string()))?;
     write_atomic(&a.output.join("plan.json"), json.as_bytes())?;
@@ -183,12 +246,7 @@ pub fn run_group(a: &SimulateArgs, plan_path: &Path, group: usize) -> Result<()>
         return write_atomic(&record_path, json.as_bytes());
     };
     let dem = read_geotiff_window_f32(&plan.dem, win.col0, win.row0, win.cols, win.rows)?;
-    let labels_path = plan_dir(plan_path).join(&plan.labels);
-    let labels: Vec<i32> = read_geotiff_window_f32(&labels_path, win.col0, win.row0, win.cols, win.rows)?
-        .data
-        .iter()
-        .map(|&v| v as i32)
-        .collect();
+    let labels = read_labels_window(plan_path, &plan, win.col0, win.row0, win.cols, win.rows)?;
     let buildings = a.products.read_buildings()?;
     let r = run_window(&dem, &labels, &base, buildings.as_ref(), &win, (plan.width, plan.height), group)
         .map_err(|e| e.in_file(&plan.dem))?;
@@ -305,11 +363,7 @@ pub fn run_merge(a: MergeArgs) -> Result<()> {
         return Err(Error::bad_file(&plan.dem, format!("is not the DEM of the plan {}", a.plan.display())));
     }
     let dir = plan_dir(&a.plan);
-    let labels_path = dir.join(&plan.labels);
-    let labels: Vec<i32> = read_geotiff_f32(&labels_path)?.data.iter().map(|&v| v as i32).collect();
-    if labels.len() != dem.len() {
-        return Err(Error::bad_file(&labels_path, "does not match the DEM"));
-    }
+    let labels = read_labels_window(&a.plan, &plan, 0, 0, plan.width, plan.height)?;
     let runs = plan
         .windows
         .iter()

@@ -12,12 +12,16 @@
 //!   read), `mass_balance.json` (the group records summed by [`merge_groups`] in group order, as
 //!   the whole-grid merge does), and `rain.gpkg`: the arrows of all tiles in the whole grid's
 //!   row-major order; every building's hazard from a window around it read from the tile COGs,
-//!   and the risk raster as tile COGs + `risk.vrt`; the sink and flow-path layers, for now, from
-//!   the whole DEM (`topographic_layers`, the one whole-DEM computation left in this step).
+//!   and the risk raster as tile COGs + `risk.vrt`; the sink and flow-path layers: with
+//!   `--hydro DIR` from the tile records (each tile task adds its tile's sink and flow-path
+//!   summaries, read from its window of the DEM and the tiled hydrology's raw tiles in DIR:
+//!   [`super::topo_tiles`]), without it from the whole DEM (`topographic_layers`, standalone use).
 //!
 //! Memory: a tile task holds the tile (≈ 30 B per cell) plus one tile-sized cut per group meeting
-//! it; the final task the arrows (one point per 25 cells), one window per building and one risk
-//! tile at a time — plus, until the tiled sink and flow-path layers are wired in, the DEM.
+//! it; the final task one tile row's arrows at a time (one point per 25 cells, streamed into
+//! `rain.gpkg` tile row by tile row; all of them only with `--geojson`, for
+//! `flow_arrows.geojson`), one window per building, one risk tile at a time and the sink and
+//! flow-path summaries (the layers' size) — without `--hydro`, the DEM.
 //!
 //! Coordinates: arrows get their cell centres from the whole grid's transform (the same bits as
 //! the whole-grid merge). A building's cells are found on its window's transform, which equals the
@@ -26,6 +30,8 @@
 
 use std::path::{Path, PathBuf};
 
+use clap::Args;
+use serde::de::{DeserializeOwned, IgnoredAny};
 use serde::{Deserialize, Serialize};
 use zwilling_core::{Error, Feature, GeoTransform, Geometry, Grid, Layer, Result, Value};
 use zwilling_io::raster::{
@@ -38,19 +44,44 @@ use zwilling_rain::{hazard, risk};
 use zwilling_tiled::{TileLayout, TileRect};
 
 use super::groups::{plan_dir, read_plan, read_record, record_result, MergeArgs, Plan};
-use super::{cog_opts, ProductArgs, VectorLayers, ARROW_MIN_VELOCITY, ARROW_STEP};
-use crate::pipeline::slurm::hydro::TileCount;
+use super::topo_tiles::{self, Hydro, TopoSummaries};
+use super::{cog_opts, Arrows, ProductArgs, VectorLayers, ARROW_MIN_VELOCITY, ARROW_STEP};
+use crate::pipeline::slurm::hydro::{self, TileCount};
 
-/// What a tile task leaves in `OUT/tiles/merge-<T>.json`.
+/// `rain merge`: the options of [`MergeArgs`] and the tiled merge's hydrology folder.
+#[derive(Args, Debug)]
+pub struct MergeCommand {
+    #[command(flatten)]
+    pub merge: MergeArgs,
+    /// With --tiles: the tiled hydrology of the same DEM on the same COLSxROWS tiles (the folder
+    /// holding tiles/layout.json, filled-T.f32, d8-T.u8, acc-T.f64): the sink and flow-path layers
+    /// are then computed tile by tile from it instead of from the whole DEM in the mosaic.
+    #[arg(long, value_name = "DIR", requires = "tiles")]
+    pub hydro: Option<PathBuf>,
+}
+
+/// Runs `rain merge`: tiled with `--tiles`, else the whole-grid merge.
+pub fn run_command(a: MergeCommand) -> Result<()> {
+    match a.merge.tiles {
+        Some(tiles) => run_with(&a.merge, tiles, a.hydro.as_deref()),
+        None => super::groups::run_merge(a.merge),
+    }
+}
+
+/// What a tile task leaves in `OUT/tiles/merge-<T>.json`; read as `TileRecord<IgnoredAny>` when
+/// the arrows are not needed (parsed over, not kept).
 #[derive(Debug, Serialize, Deserialize)]
-struct TileRecord {
+struct TileRecord<A = Vec<[u64; 7]>> {
     tile: usize,
     /// `[col0, row0, cols, rows]`; `None` for a task beyond the layout's tiles (small DEMs).
     rect: Option<[usize; 4]>,
     /// The raster products written (`OUT/tiles/<name>-<T>.tif`).
     rasters: Vec<String>,
     /// Flow arrows: `[col, row, x, y, z, direction_deg, velocity_m_s]`, the last five as f64 bits.
-    arrows: Vec<[u64; 7]>,
+    arrows: A,
+    /// With `--hydro`: the tile's summaries for the sink and flow-path layers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    topo: Option<TopoSummaries>,
 }
 
 fn tile_path(out: &Path, name: &str, t: usize, ext: &str) -> PathBuf {
@@ -62,8 +93,14 @@ pub fn tile_record_path(out: &Path, t: usize) -> PathBuf {
     tile_path(out, "merge", t, "json")
 }
 
-/// `rain merge --plan P --tiles CxR [--tile T | --mosaic] -o OUT`.
+/// `rain merge --plan P --tiles CxR [--tile T | --mosaic] -o OUT`, the sink and flow-path layers
+/// from the whole DEM.
 pub fn run(a: &MergeArgs, tiles: TileCount) -> Result<()> {
+    run_with(a, tiles, None)
+}
+
+/// `rain merge --plan P --tiles CxR [--hydro DIR] [--tile T | --mosaic] -o OUT`.
+pub fn run_with(a: &MergeArgs, tiles: TileCount, hydro: Option<&Path>) -> Result<()> {
     let plan = read_plan(&a.plan)?;
     a.products.check()?;
     let layout = tiles.layout(plan.width, plan.height)?;
@@ -74,20 +111,22 @@ pub fn run(a: &MergeArgs, tiles: TileCount) -> Result<()> {
     if plan.windows.is_empty() {
         return Err(Error::bad_file(&a.plan, "the plan has no groups"));
     }
+    let hydro = hydro.map(|d| Hydro::open(d, &layout, &info)).transpose()?;
+    let hydro = hydro.as_ref();
     let tiles_dir = a.output.join("tiles");
     std::fs::create_dir_all(&tiles_dir).map_err(|e| Error::io(&tiles_dir, e))?;
     let preset = super::load_preset(&a.products.preset)?;
     match (a.tile, a.mosaic) {
-        (Some(t), _) => merge_tile(a, &plan, &layout, &info, &preset, t),
-        (None, true) => mosaic(a, &plan, &layout, &info, &preset),
+        (Some(t), _) => merge_tile(a, &plan, &layout, &info, &preset, hydro, t),
+        (None, true) => mosaic(a, &plan, &layout, &info, &preset, hydro.is_some()),
         (None, false) => {
             let bar = crate::progress::bar(tiles.count() as u64, "merge tiles");
             for t in 0..tiles.count() {
-                merge_tile(a, &plan, &layout, &info, &preset, t)?;
+                merge_tile(a, &plan, &layout, &info, &preset, hydro, t)?;
                 bar.inc(1);
             }
             bar.finish_and_clear();
-            mosaic(a, &plan, &layout, &info, &preset)
+            mosaic(a, &plan, &layout, &info, &preset, hydro.is_some())
         }
     }
 }
@@ -132,20 +171,16 @@ fn merge_tile(
     layout: &TileLayout,
     info: &GeoTiffInfo,
     preset: &hazard::HazardPreset,
+    hydro: Option<&Hydro>,
     t: usize,
 ) -> Result<()> {
     let out = &a.output;
-    let mut record = TileRecord { tile: t, rect: None, rasters: vec![], arrows: vec![] };
+    let mut record = TileRecord { tile: t, rect: None, rasters: vec![], arrows: vec![], topo: None };
     if t >= layout.count() {
         return write_record(out, &record);
     }
     let rect = layout.tile(t);
-    let labels_path = plan_dir(&a.plan).join(&plan.labels);
-    let labels: Vec<i32> = read_geotiff_window_f32(&labels_path, rect.col0, rect.row0, rect.cols, rect.rows)?
-        .data
-        .iter()
-        .map(|&v| v as i32)
-        .collect();
+    let labels = super::groups::read_labels_window(&a.plan, plan, rect.col0, rect.row0, rect.cols, rect.rows)?;
     let rec0 = read_record(&group_dir(&a.plan, 0), 0, &plan.windows[0])?;
     let (mut windows, mut runs) = (vec![], vec![]);
     for (g, win) in plan.windows.iter().enumerate() {
@@ -192,6 +227,10 @@ fn merge_tile(
     }
     record.rect = Some([rect.col0, rect.row0, rect.cols, rect.rows]);
     record.arrows = tile_arrows(&r.flow_dir_at_peak, &r.max_velocity, rect, &info.transform)?;
+    drop(r);
+    if let Some(h) = hydro {
+        record.topo = Some(topo_tiles::tile_summaries(h, &plan.dem, info, t, &a.products)?);
+    }
     write_record(out, &record)
 }
 
@@ -245,15 +284,79 @@ fn tile_arrows(dir: &Grid<u8>, vel: &Grid<f32>, rect: TileRect, whole: &GeoTrans
         .collect()
 }
 
-fn read_tile_record(out: &Path, t: usize) -> Result<TileRecord> {
+/// The arrows of a tile record, read tile row by tile row in the mosaic (the summaries parsed over).
+#[derive(Deserialize)]
+struct ArrowRecord {
+    tile: usize,
+    rect: Option<[usize; 4]>,
+    rasters: Vec<String>,
+    arrows: Vec<[u64; 7]>,
+}
+
+/// What the mosaic checks of every record it reads: (tile, rect, rasters).
+trait RecordHead {
+    fn head(&self) -> (usize, Option<[usize; 4]>, &[String]);
+}
+
+impl<A> RecordHead for TileRecord<A> {
+    fn head(&self) -> (usize, Option<[usize; 4]>, &[String]) {
+        (self.tile, self.rect, &self.rasters)
+    }
+}
+
+impl RecordHead for ArrowRecord {
+    fn head(&self) -> (usize, Option<[usize; 4]>, &[String]) {
+        (self.tile, self.rect, &self.rasters)
+    }
+}
+
+/// The record of tile `t` (read as `R`), checked against the layout and (but for the first read)
+/// the rasters of tile 0's record.
+fn read_checked_record<R: DeserializeOwned + RecordHead>(
+    out: &Path,
+    layout: &TileLayout,
+    t: usize,
+    rasters: Option<&[String]>,
+) -> Result<R> {
     let p = tile_record_path(out, t);
     let text = std::fs::read_to_string(&p).map_err(|e| Error::io(&p, e))?;
-    let r: TileRecord =
-        serde_json::from_str(&text).map_err(|e| Error::bad_file(&p, format!("not a merge tile record: {e}")))?;
-    if r.tile != t {
-        return Err(Error::bad_file(&p, format!("is the record of tile {}, not {t}", r.tile)));
+    let r: R = serde_json::from_str(&text).map_err(|e| Error::bad_file(&p, format!("not a merge tile record: {e}")))?;
+    let (tile, rect, names) = r.head();
+    if tile != t {
+        return Err(Error::bad_file(&p, format!("is the record of tile {tile}, not {t}")));
+    }
+    let want = layout.tile(t);
+    if rect != Some([want.col0, want.row0, want.cols, want.rows]) || rasters.is_some_and(|n| names != n) {
+        return Err(Error::bad_file(&p, "does not belong to this tiling: rerun the tile"));
     }
     Ok(r)
+}
+
+/// The flow arrows of the tile records in the whole grid's row-major order, tile row by tile row:
+/// a tile row's records are read, their arrows sorted by (row, col) and passed on, and dropped
+/// before the next tile row (tile rows cover consecutive grid rows, so the order is the whole
+/// grid's).
+fn stream_arrows(
+    out: &Path,
+    layout: &TileLayout,
+    rasters: &[String],
+    add: &mut dyn FnMut(&Feature) -> Result<()>,
+) -> Result<()> {
+    for ty in 0..layout.tiles_y() {
+        let mut cells: Vec<[u64; 7]> = vec![];
+        for t in ty * layout.tiles_x()..(ty + 1) * layout.tiles_x() {
+            cells.extend(read_checked_record::<ArrowRecord>(out, layout, t, Some(rasters))?.arrows);
+        }
+        cells.sort_unstable_by_key(|a| (a[1], a[0]));
+        for a in &cells {
+            let f = |k: usize| f64::from_bits(a[k]);
+            add(&Feature {
+                geometry: Geometry::Point([f(2), f(3), f(4)]),
+                values: vec![Value::Real(f(5)), Value::Real(f(6))],
+            })?;
+        }
+    }
+    Ok(())
 }
 
 /// The final step (see the module doc).
@@ -263,16 +366,29 @@ fn mosaic(
     layout: &TileLayout,
     info: &GeoTiffInfo,
     preset: &hazard::HazardPreset,
+    tiled_topo: bool,
 ) -> Result<()> {
     let out = &a.output;
-    let records = (0..layout.count()).map(|t| read_tile_record(out, t)).collect::<Result<Vec<_>>>()?;
-    for (t, r) in records.iter().enumerate() {
-        let want = layout.tile(t);
-        if r.rect != Some([want.col0, want.row0, want.cols, want.rows]) || r.rasters != records[0].rasters {
-            return Err(Error::bad_file(tile_record_path(out, t), "does not belong to this tiling: rerun the tile"));
+    // Every record checked, its sink and flow-path summaries kept; its arrows are parsed over, not
+    // kept: they come later, tile row by tile row.
+    let mut rasters: Option<Vec<String>> = None;
+    let mut summaries = vec![];
+    for t in 0..layout.count() {
+        let mut r = read_checked_record::<TileRecord<IgnoredAny>>(out, layout, t, rasters.as_deref())?;
+        if tiled_topo {
+            let path = tile_record_path(out, t);
+            let s = r
+                .topo
+                .take()
+                .ok_or_else(|| Error::bad_file(&path, "was written without --hydro: rerun the tile with it"))?;
+            s.check(&a.products, &path)?;
+            summaries.push(s);
         }
+        rasters.get_or_insert(r.rasters);
     }
-    let mut rasters = records[0].rasters.clone();
+    let topo = tiled_topo.then_some(summaries);
+    let mut rasters = rasters.unwrap_or_default();
+    let tile_rasters = rasters.clone();
     // The mass balance: every group's record summed in group order, exactly as the whole-grid merge.
     let runs = plan
         .windows
@@ -282,20 +398,6 @@ fn mosaic(
         .collect::<Result<Vec<_>>>()?;
     let totals = merge_groups(&empty_grid(), &[], &vec![NO_WINDOW; runs.len()], &runs)?;
     drop(runs);
-    // Flow arrows in the whole grid's row-major order.
-    let mut cells: Vec<[u64; 7]> = records.into_iter().flat_map(|r| r.arrows).collect();
-    cells.sort_unstable_by_key(|a| (a[1], a[0]));
-    let mut arrows = risk::flow_arrows(&window_grid(info, 0, 0, 0, 0, 0u8), &empty_grid(), ARROW_STEP, 0.0);
-    arrows.features = cells
-        .iter()
-        .map(|a| {
-            let f = |k: usize| f64::from_bits(a[k]);
-            Feature {
-                geometry: Geometry::Point([f(2), f(3), f(4)]),
-                values: vec![Value::Real(f(5)), Value::Real(f(6))],
-            }
-        })
-        .collect();
     let buildings = match a.products.read_buildings()? {
         Some(b) => {
             let (layer, risk_cells) = building_risk(&a.products, &b, preset, out, layout, info)?;
@@ -308,11 +410,15 @@ fn mosaic(
     for name in &rasters {
         write_vrt(out, name, layout, info)?;
     }
-    // TODO(topo): the tiled sink and flow-path layers; until then the whole DEM, as `rain merge`.
-    let dem = super::read_dem(&plan.dem)?;
-    let (sinks, flow_paths) = super::topographic_layers(&dem, &a.products)?;
-    drop(dem);
-    let layers = VectorLayers { sinks, flow_paths, arrows, buildings };
+    let (sinks, flow_paths) = match topo {
+        Some(summaries) => topo_tiles::layers(layout, info, summaries)?,
+        // Standalone use without a tiled hydrology: the whole DEM, as `rain merge`.
+        None => super::topographic_layers(&super::read_dem(&plan.dem)?, &a.products)?,
+    };
+    // Flow arrows in the whole grid's row-major order, streamed into rain.gpkg tile row by tile row.
+    let schema = risk::flow_arrows(&window_grid(info, 0, 0, 0, 0, 0u8), &empty_grid(), ARROW_STEP, 0.0);
+    let source = |add: &mut dyn FnMut(&Feature) -> Result<()>| stream_arrows(out, layout, &tile_rasters, add);
+    let layers = VectorLayers { sinks, flow_paths, arrows: Arrows::Streamed(schema, &source), buildings };
     super::write_layers_and_balance(out, &a.products, &layers, &totals)
 }
 
@@ -346,29 +452,8 @@ fn read_mosaic_window(
     rows: usize,
 ) -> Result<Grid<f32>> {
     let mut g = window_grid(info, col0, row0, cols, rows, 0f32);
-    let (tx0, tx1) = (col0 / layout.tile_width, (col0 + cols - 1) / layout.tile_width);
-    let (ty0, ty1) = (row0 / layout.tile_height, (row0 + rows - 1) / layout.tile_height);
-    for ty in ty0..=ty1 {
-        for tx in tx0..=tx1 {
-            let t = ty * layout.tiles_x() + tx;
-            let rect = layout.tile(t);
-            let (c0, c1) = (col0.max(rect.col0), (col0 + cols).min(rect.col0 + rect.cols));
-            let (r0, r1) = (row0.max(rect.row0), (row0 + rows).min(rect.row0 + rect.rows));
-            let part = read_geotiff_window_f32(
-                &tile_path(out, name, t, "tif"),
-                c0 - rect.col0,
-                r0 - rect.row0,
-                c1 - c0,
-                r1 - r0,
-            )?;
-            g.nodata = part.nodata;
-            for r in r0..r1 {
-                let src = (r - r0) * (c1 - c0);
-                let dst = (r - row0) * cols + c0 - col0;
-                g.data[dst..dst + c1 - c0].copy_from_slice(&part.data[src..src + c1 - c0]);
-            }
-        }
-    }
+    let path = |t: usize| tile_path(out, name, t, "tif");
+    (g.data, g.nodata) = hydro::read_tiff_tiles_window(layout, path, (col0, row0, cols, rows), 0.0)?;
     Ok(g)
 }
 

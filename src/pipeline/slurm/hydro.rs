@@ -164,84 +164,100 @@ impl HydroTask {
     }
 }
 
-fn global(stage: &str) -> bool {
+/// True for a stage with one task for the whole DTM (`*-global`, `mosaic`); false for the
+/// per-tile stages (one task per tile).
+pub fn is_global(stage: &str) -> bool {
     stage.ends_with("-global") || stage == "mosaic"
 }
 
-fn tile_file(dir: &Path, name: &str, t: usize, ext: &str) -> PathBuf {
+/// `DIR/tiles/<name>-<t>.<ext>`: the raw tile files and summaries of the hydrology in `dir`.
+pub fn tile_file(dir: &Path, name: &str, t: usize, ext: &str) -> PathBuf {
     dir.join("tiles").join(format!("{name}-{t}.{ext}"))
+}
+
+/// The files task `tile` of `stage` (`None` for a global stage) reads and writes, for the
+/// hydrology of `dtm` in `dir` (`OUT/hydro`, or `OUT/rain/hydro` for the rain DTM): what enters its
+/// manifest hash and what must exist when it has finished.
+pub fn task_files(
+    dir: &Path,
+    dtm: &Path,
+    tiles: TileCount,
+    stage: &str,
+    tile: Option<usize>,
+) -> (Vec<PathBuf>, Vec<PathBuf>) {
+    let n = tiles.count();
+    let all = |name: &str, ext: &str| (0..n).map(|t| tile_file(dir, name, t, ext)).collect::<Vec<_>>();
+    let layout_json = dir.join("tiles").join("layout.json");
+    let cogs = tiles.mosaic.tiles();
+    let f = |name: &str, ext: &str| tile_file(dir, name, tile.unwrap_or(0), ext);
+    match stage {
+        "fill-pass" => (vec![dtm.to_path_buf()], vec![f("fill", "json")]),
+        "fill-global" => {
+            let mut o = all("spill", "json");
+            o.push(layout_json);
+            (all("fill", "json"), o)
+        }
+        "fill-final" => {
+            let mut o = vec![f("filled", "f32")];
+            o.extend(cogs.then(|| f("filled", "tif")));
+            (vec![dtm.to_path_buf(), f("spill", "json")], o)
+        }
+        "dir-pass" => {
+            let mut i = all("filled", "f32");
+            i.push(layout_json);
+            (i, vec![f("dirpass", "u8"), f("flats", "json")])
+        }
+        "flats-global" => (all("flats", "json"), all("flatdir", "json")),
+        "acc-pass" => {
+            let mut i = vec![f("dirpass", "u8"), f("flatdir", "json")];
+            let mut o = vec![f("d8", "u8"), f("links", "json")];
+            if cogs {
+                i.push(dtm.to_path_buf());
+                o.push(f("d8", "tif"));
+            }
+            (i, o)
+        }
+        "acc-global" => (all("links", "json"), all("inflow", "json")),
+        "acc-final" => {
+            let mut i = vec![f("d8", "u8"), f("inflow", "json")];
+            let mut o = vec![f("acc", "f64")];
+            if cogs {
+                i.push(dtm.to_path_buf());
+                o.push(f("accumulation", "tif"));
+            }
+            (i, o)
+        }
+        _ => {
+            let (mut i, mut o) = (vec![dtm.to_path_buf()], vec![]);
+            if tiles.mosaic.whole() {
+                i.extend(all("filled", "f32"));
+                i.extend(all("d8", "u8"));
+                i.extend(all("acc", "f64"));
+                o.extend(["filled.tif", "d8.tif", "accumulation.tif"].iter().map(|p| dir.join(p)));
+            }
+            if cogs {
+                i.push(layout_json);
+                for p in PRODUCTS {
+                    i.extend(all(p, "tif"));
+                }
+                o.extend(PRODUCTS.iter().map(|p| dir.join(format!("{p}.vrt"))));
+            }
+            (i, o)
+        }
+    }
 }
 
 /// The hydrology jobs for `out` and `dtm`.
 pub fn jobs(out: &Path, dtm: &Path, tiles: TileCount) -> Vec<Job> {
     let dir = out.join("hydro");
-    let n = tiles.count();
-    let all = |name: &str, ext: &str| (0..n).map(|t| tile_file(&dir, name, t, ext)).collect::<Vec<_>>();
-    let layout_json = dir.join("tiles").join("layout.json");
-    let cogs = tiles.mosaic.tiles();
     STAGES
         .iter()
         .map(|&stage| {
-            let tasks = if global(stage) { vec![None] } else { (0..n).map(Some).collect() };
+            let tasks = if is_global(stage) { vec![None] } else { (0..tiles.count()).map(Some).collect() };
             let tasks = tasks
                 .into_iter()
                 .map(|tile| {
-                    let f = |name: &str, ext: &str| tile_file(&dir, name, tile.unwrap_or(0), ext);
-                    let (inputs, outputs) = match stage {
-                        "fill-pass" => (vec![dtm.to_path_buf()], vec![f("fill", "json")]),
-                        "fill-global" => {
-                            let mut o = all("spill", "json");
-                            o.push(layout_json.clone());
-                            (all("fill", "json"), o)
-                        }
-                        "fill-final" => {
-                            let mut o = vec![f("filled", "f32")];
-                            o.extend(cogs.then(|| f("filled", "tif")));
-                            (vec![dtm.to_path_buf(), f("spill", "json")], o)
-                        }
-                        "dir-pass" => {
-                            let mut i = all("filled", "f32");
-                            i.push(layout_json.clone());
-                            (i, vec![f("dirpass", "u8"), f("flats", "json")])
-                        }
-                        "flats-global" => (all("flats", "json"), all("flatdir", "json")),
-                        "acc-pass" => {
-                            let mut i = vec![f("dirpass", "u8"), f("flatdir", "json")];
-                            let mut o = vec![f("d8", "u8"), f("links", "json")];
-                            if cogs {
-                                i.push(dtm.to_path_buf());
-                                o.push(f("d8", "tif"));
-                            }
-                            (i, o)
-                        }
-                        "acc-global" => (all("links", "json"), all("inflow", "json")),
-                        "acc-final" => {
-                            let mut i = vec![f("d8", "u8"), f("inflow", "json")];
-                            let mut o = vec![f("acc", "f64")];
-                            if cogs {
-                                i.push(dtm.to_path_buf());
-                                o.push(f("accumulation", "tif"));
-                            }
-                            (i, o)
-                        }
-                        _ => {
-                            let (mut i, mut o) = (vec![dtm.to_path_buf()], vec![]);
-                            if tiles.mosaic.whole() {
-                                i.extend(all("filled", "f32"));
-                                i.extend(all("d8", "u8"));
-                                i.extend(all("acc", "f64"));
-                                o.extend(["filled.tif", "d8.tif", "accumulation.tif"].iter().map(|p| dir.join(p)));
-                            }
-                            if cogs {
-                                i.push(layout_json.clone());
-                                for p in PRODUCTS {
-                                    i.extend(all(p, "tif"));
-                                }
-                                o.extend(PRODUCTS.iter().map(|p| dir.join(format!("{p}.vrt"))));
-                            }
-                            (i, o)
-                        }
-                    };
+                    let (inputs, outputs) = task_files(&dir, dtm, tiles, stage, tile);
                     let id = match tile {
                         Some(t) => format!("hydro/{stage}/{t}"),
                         None => format!("hydro/{stage}"),
@@ -266,6 +282,13 @@ struct LayoutFile {
     nodata: Option<f64>,
 }
 
+/// The tile layout and the DTM's NoData value that `fill-global` wrote into `DIR/tiles/layout.json`
+/// (what the tasks after `fill-global` read instead of the DTM).
+pub fn read_layout(dir: &Path) -> Result<(TileLayout, Option<f64>)> {
+    let lf: LayoutFile = read_json(&dir.join("tiles").join("layout.json"))?;
+    Ok((lf.layout, lf.nodata))
+}
+
 fn write_bytes(path: &Path, bytes: &[u8]) -> Result<()> {
     let tmp = path.with_extension("part");
     std::fs::write(&tmp, bytes).map_err(|e| Error::io(&tmp, e))?;
@@ -281,7 +304,8 @@ fn read_json<T: DeserializeOwned>(path: &Path) -> Result<T> {
     serde_json::from_str(&t).map_err(|e| Error::bad_file(path, format!("damaged tile summary: {e}")))
 }
 
-fn read_bytes(path: &Path, len: usize) -> Result<Vec<u8>> {
+/// The raw tile file `path`, which must hold `len` bytes (else: an error naming it).
+pub fn read_bytes(path: &Path, len: usize) -> Result<Vec<u8>> {
     let b = std::fs::read(path).map_err(|e| Error::io(path, e))?;
     if b.len() != len {
         return Err(Error::bad_file(path, format!("holds {} bytes, expected {len}: rerun its stage", b.len())));
@@ -297,12 +321,57 @@ fn read_f64(path: &Path, n: usize) -> Result<Vec<f64>> {
     Ok(read_bytes(path, 8 * n)?.chunks_exact(8).map(|c| f64::from_le_bytes(c.try_into().expect("8 bytes"))).collect())
 }
 
-/// The filled elevations of `win` (a tile and its one-cell halo) from the `filled-<u>.f32` files
-/// of the tiles it overlaps: the whole own tile, but only the one-cell strips of the neighbours
-/// (seek and read per row, so a task reads ≈ its tile plus 4 √n cells, not 9 tiles).
-fn read_filled_window(dir: &Path, layout: &TileLayout, win: zwilling_tiled::TileRect) -> Result<Vec<f32>> {
+/// The cells of the window `cols × rows` at (`col0`, `row0`) of a grid stored as one GeoTIFF per
+/// tile of `layout` (`path(t)`, e.g. tile COGs under a VRT), and the tiles' NoData: only the tiles
+/// the window meets, each read by its window. Cells stay `fill` where the window has no tile.
+pub(crate) fn read_tiff_tiles_window(
+    layout: &TileLayout,
+    path: impl Fn(usize) -> PathBuf,
+    (col0, row0, cols, rows): (usize, usize, usize, usize),
+    fill: f32,
+) -> Result<(Vec<f32>, Option<f64>)> {
+    let (mut out, mut nodata) = (vec![fill; cols * rows], None);
+    if cols == 0 || rows == 0 {
+        return Ok((out, nodata));
+    }
+    let (tx0, tx1) = (col0 / layout.tile_width, (col0 + cols - 1) / layout.tile_width);
+    let (ty0, ty1) = (row0 / layout.tile_height, (row0 + rows - 1) / layout.tile_height);
+    for ty in ty0..=ty1 {
+        for tx in tx0..=tx1 {
+            let t = ty * layout.tiles_x() + tx;
+            let (rect, p) = (layout.tile(t), path(t));
+            let info = read_geotiff_info(&p)?;
+            if (info.width, info.height) != (rect.cols, rect.rows) {
+                let msg = format!("is not tile {t} of the mosaic ({} × {} cells)", rect.cols, rect.rows);
+                return Err(Error::bad_file(&p, msg));
+            }
+            let (c0, c1) = (col0.max(rect.col0), (col0 + cols).min(rect.col0 + rect.cols));
+            let (r0, r1) = (row0.max(rect.row0), (row0 + rows).min(rect.row0 + rect.rows));
+            let part = read_geotiff_window_f32(&p, c0 - rect.col0, r0 - rect.row0, c1 - c0, r1 - r0)?;
+            nodata = part.nodata;
+            for r in r0..r1 {
+                let src = (r - r0) * (c1 - c0);
+                let dst = (r - row0) * cols + c0 - col0;
+                out[dst..dst + c1 - c0].copy_from_slice(&part.data[src..src + c1 - c0]);
+            }
+        }
+    }
+    Ok((out, nodata))
+}
+
+/// The cells of `win` from the raw tile files `<name>-<u>.<ext>` (`N` bytes a cell, little-endian,
+/// decoded by `decode`) of the tiles it overlaps, each tile's part read row by row (seek and
+/// read): a tile with its one-cell halo reads the own tile and one-cell strips of its neighbours
+/// (≈ 4 √n cells more), not 9 tiles.
+pub(crate) fn read_tile_window<T: Copy + Default, const N: usize>(
+    dir: &Path,
+    layout: &TileLayout,
+    (name, ext): (&str, &str),
+    win: TileRect,
+    decode: fn([u8; N]) -> T,
+) -> Result<Vec<T>> {
     use std::io::{Read, Seek, SeekFrom};
-    let mut window = vec![0f32; win.len()];
+    let mut window = vec![T::default(); win.len()];
     let (tx0, tx1) = (win.col0 / layout.tile_width, (win.col0 + win.cols - 1) / layout.tile_width);
     let (ty0, ty1) = (win.row0 / layout.tile_height, (win.row0 + win.rows - 1) / layout.tile_height);
     let mut buf = vec![];
@@ -310,26 +379,23 @@ fn read_filled_window(dir: &Path, layout: &TileLayout, win: zwilling_tiled::Tile
         for tx in tx0..=tx1 {
             let u = ty * layout.tiles_x() + tx;
             let rect = layout.tile(u);
-            let path = tile_file(dir, "filled", u, "f32");
+            let path = tile_file(dir, name, u, ext);
             let mut file = std::fs::File::open(&path).map_err(|e| Error::io(&path, e))?;
             let len = file.metadata().map_err(|e| Error::io(&path, e))?.len();
-            if len != 4 * rect.len() as u64 {
-                return Err(Error::bad_file(
-                    &path,
-                    format!("holds {len} bytes, expected {}: rerun its stage", 4 * rect.len()),
-                ));
+            if len != (N * rect.len()) as u64 {
+                let msg = format!("holds {len} bytes, expected {}: rerun its stage", N * rect.len());
+                return Err(Error::bad_file(&path, msg));
             }
             let (c0, c1) = (win.col0.max(rect.col0), (win.col0 + win.cols).min(rect.col0 + rect.cols));
             let (r0, r1) = (win.row0.max(rect.row0), (win.row0 + win.rows).min(rect.row0 + rect.rows));
-            buf.resize(4 * (c1 - c0), 0u8);
+            buf.resize(N * (c1 - c0), 0u8);
             for r in r0..r1 {
-                let at = 4 * rect.local(c0, r) as u64;
-                file.seek(SeekFrom::Start(at))
+                file.seek(SeekFrom::Start((N * rect.local(c0, r)) as u64))
                     .and_then(|_| file.read_exact(&mut buf))
                     .map_err(|e| Error::io(&path, e))?;
                 let dst = win.local(c0, r);
-                for (k, b) in buf.chunks_exact(4).enumerate() {
-                    window[dst + k] = f32::from_le_bytes(b.try_into().expect("4 bytes"));
+                for (k, b) in buf.chunks_exact(N).enumerate() {
+                    window[dst + k] = decode(b.try_into().expect("N bytes"));
                 }
             }
         }
@@ -414,7 +480,7 @@ pub fn run(h: &HydroTask) -> Result<()> {
                 write_bytes(&f("dirpass", t, "u8"), b"")?;
                 return write_bytes(&f("flats", t, "json"), b"null");
             }
-            let window = read_filled_window(&h.dir, &layout, layout.window(t, 1))?;
+            let window = read_tile_window(&h.dir, &layout, ("filled", "f32"), layout.window(t, 1), f32::from_le_bytes)?;
             let (dir, summary) = directions::directions_tile_pass(&layout, t, &window, nodata)?;
             write_bytes(&f("dirpass", t, "u8"), &dir)?;
             write_json(&f("flats", t, "json"), &summary)
@@ -501,7 +567,7 @@ fn classes() -> CogOptions {
 
 /// The cells of tile `rect` as a grid with the DTM's CRS and its transform shifted to the tile
 /// (`origin_x + col0 · cell_x`, `origin_y − row0 · cell_y`, as `read_geotiff_window` computes it).
-fn tile_grid<T>(dem: &GeoTiffInfo, rect: TileRect, data: Vec<T>, nodata: Option<f64>) -> Grid<T> {
+pub(crate) fn tile_grid<T>(dem: &GeoTiffInfo, rect: TileRect, data: Vec<T>, nodata: Option<f64>) -> Grid<T> {
     let mut transform = dem.transform;
     transform.origin_x += rect.col0 as f64 * transform.cell_x;
     transform.origin_y -= rect.row0 as f64 * transform.cell_y;

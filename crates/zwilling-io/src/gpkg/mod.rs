@@ -1,7 +1,9 @@
 //! OGC GeoPackage 1.4 vector layers (pure Rust: rusqlite with bundled SQLite).
 //!
 //! - [`GpkgWriter`]: `create` → `add_layer`(s) → `finish` (atomic: a temporary file renamed into
-//!   place); `update` + `replace_layer` re-writes one layer of an existing file, keeping the others.
+//!   place); `update` + `replace_layer` re-writes one layer of an existing file, keeping the others;
+//!   `add_layer_streamed` / `replace_layer_streamed` take the features one by one from a producer
+//!   (same bytes, without the layer in memory).
 //! - [`GpkgReader`], [`read_layer`], [`list_layers`]: feature layers back into [`zwilling_core::Layer`].
 //! - [`categorized_style`], [`graduated_style`]: QGIS styles stored in `layer_styles`.
 //!

@@ -9,7 +9,9 @@
 //! The triggers call `ST_IsEmpty`, `ST_MinX`, `ST_MaxX`, `ST_MinY`, `ST_MaxY`, registered here on
 //! the connection from the blob header. Styles go to QGIS's `layer_styles` table.
 //!
-//! All features of a layer are inserted in one transaction through a prepared statement.
+//! All features of a layer are inserted in one transaction through a prepared statement, from a
+//! [`Layer`] in memory ([`GpkgWriter::add_layer`]) or one by one from a producer
+//! ([`GpkgWriter::add_layer_streamed`]), which give the same bytes.
 //! Timestamps are "now", or `SOURCE_DATE_EPOCH` when set, for reproducible files.
 
 use std::collections::BTreeSet;
@@ -17,7 +19,7 @@ use std::path::{Path, PathBuf};
 
 use rusqlite::functions::FunctionFlags;
 use rusqlite::{params, Connection};
-use zwilling_core::{CrsInfo, Error, FieldType, Geometry, Layer, Result, Value};
+use zwilling_core::{CrsInfo, Error, Feature, FieldType, Geometry, Layer, Result, Value};
 
 use super::binary::{self, encode};
 use super::style::QgisStyle;
@@ -290,7 +292,49 @@ fn srs_id(conn: &Connection, crs: &CrsInfo, path: &Path) -> Result<i32> {
 
 impl GpkgWriter {
     /// Adds a feature layer (table named like the layer, `fid` primary key, `geom` column).
+    ///
+    /// The same as [`GpkgWriter::add_layer_streamed`] with the layer's features in order (and the
+    /// geometry type inferred when `opts` leaves it open): both give the same bytes.
     pub fn add_layer(&mut self, layer: &Layer, opts: &LayerOptions) -> Result<()> {
+        let opts = LayerOptions {
+            geometry_type: Some(opts.geometry_type.unwrap_or_else(|| GeometryType::infer(layer))),
+            ..opts.clone()
+        };
+        self.add_layer_streamed(layer, &opts, |add| layer.features.iter().try_for_each(add))
+    }
+
+    /// Adds a feature layer whose features are produced one by one, so that they never need to be
+    /// in memory together: `schema` gives the name, fields and CRS (its features are ignored),
+    /// `opts.geometry_type` must be set, and `fill` passes every feature, in order, to the function
+    /// it is given. The rows go into one transaction; an error from `fill` or a feature that does
+    /// not fit the schema (values count, geometry type) rolls the layer back.
+    ///
+    /// ```
+    /// use zwilling_core::{CrsInfo, Feature, FieldType, Geometry, Layer, Value};
+    /// use zwilling_io::gpkg::*;
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// # let path = dir.path().join("points.gpkg");
+    /// let schema = Layer::new("points", CrsInfo::from_epsg(25832), vec![("k".into(), FieldType::Int)]);
+    /// let opts = LayerOptions { geometry_type: Some(GeometryType::Point), ..Default::default() };
+    /// let mut w = GpkgWriter::create(&path).unwrap();
+    /// w.add_layer_streamed(&schema, &opts, |add| {
+    ///     for k in 0..3 {
+    ///         let p = Geometry::Point([k as f64, 0.0, f64::NAN]);
+    ///         add(&Feature { geometry: p, values: vec![Value::Int(k)] })?;
+    ///     }
+    ///     Ok(())
+    /// })
+    /// .unwrap();
+    /// w.finish().unwrap();
+    /// assert_eq!(read_layer(&path, "points").unwrap().features[2].values, vec![Value::Int(2)]);
+    /// ```
+    pub fn add_layer_streamed(
+        &mut self,
+        schema: &Layer,
+        opts: &LayerOptions,
+        fill: impl FnOnce(&mut dyn FnMut(&Feature) -> Result<()>) -> Result<()>,
+    ) -> Result<()> {
+        let layer = schema;
         let bad = |m: String| Error::invalid(format!("{}: layer {:?}: {m}", self.path.display(), layer.name));
         if layer.name.is_empty()
             || layer.name.starts_with("gpkg_")
@@ -306,14 +350,9 @@ impl GpkgWriter {
                 return Err(bad(format!("field name {f:?} is reserved or repeated")));
             }
         }
-        if let Some(i) = layer.features.iter().position(|f| f.values.len() != layer.fields.len()) {
-            return Err(bad(format!(
-                "feature {i} has {} values for {} fields",
-                layer.features[i].values.len(),
-                layer.fields.len()
-            )));
-        }
-        let gtype = opts.geometry_type.unwrap_or_else(|| GeometryType::infer(layer));
+        let Some(gtype) = opts.geometry_type else {
+            return Err(bad("a streamed layer needs its geometry type".into()));
+        };
         let z = opts.has_z && matches!(gtype, GeometryType::Point | GeometryType::LineString | GeometryType::Geometry);
         let conn = self.conn.as_mut().expect("connection open");
         let tx = conn.transaction().map_err(|e| Error::bad_file(&self.path, e.to_string()))?;
@@ -347,7 +386,16 @@ impl GpkgWriter {
                 std::iter::once("geom".to_string()).chain(layer.fields.iter().map(|(n, _)| quote(n))).collect();
             let sql = format!("INSERT INTO {t} ({}) VALUES ({})", names.join(", "), placeholders.join(", "));
             let mut stmt = tx.prepare(&sql).map_err(err)?;
-            for f in &layer.features {
+            let mut i = 0usize;
+            let mut add = |f: &Feature| -> Result<()> {
+                if f.values.len() != layer.fields.len() {
+                    return Err(bad(format!(
+                        "feature {i} has {} values for {} fields",
+                        f.values.len(),
+                        layer.fields.len()
+                    )));
+                }
+                i += 1;
                 let g = match (&f.geometry, gtype) {
                     (Geometry::Polygon(p), GeometryType::MultiPolygon) => Geometry::MultiPolygon(vec![p.clone()]),
                     (g, GeometryType::Geometry) => g.clone(),
@@ -371,7 +419,9 @@ impl GpkgWriter {
                     });
                 }
                 stmt.execute(rusqlite::params_from_iter(vals)).map_err(err)?;
-            }
+                Ok(())
+            };
+            fill(&mut add)?;
         }
         let b = bounds[0].is_finite().then_some(bounds);
         tx.execute(
@@ -400,10 +450,27 @@ impl GpkgWriter {
 
     /// Drops a layer (its table, index, metadata rows and styles) and adds `layer` in its place.
     pub fn replace_layer(&mut self, layer: &Layer, opts: &LayerOptions) -> Result<()> {
+        self.drop_layer(&layer.name)?;
+        self.add_layer(layer, opts)
+    }
+
+    /// [`GpkgWriter::replace_layer`] with the features streamed as in
+    /// [`GpkgWriter::add_layer_streamed`].
+    pub fn replace_layer_streamed(
+        &mut self,
+        schema: &Layer,
+        opts: &LayerOptions,
+        fill: impl FnOnce(&mut dyn FnMut(&Feature) -> Result<()>) -> Result<()>,
+    ) -> Result<()> {
+        self.drop_layer(&schema.name)?;
+        self.add_layer_streamed(schema, opts, fill)
+    }
+
+    /// Drops the layer `n` (its table, index, metadata rows and styles), if there is one.
+    fn drop_layer(&mut self, n: &str) -> Result<()> {
         let path = self.path.clone();
         let conn = self.conn.as_mut().expect("connection open");
-        let err = |e: rusqlite::Error| Error::bad_file(&path, format!("layer {:?}: SQLite: {e}", layer.name));
-        let n = &layer.name;
+        let err = |e: rusqlite::Error| Error::bad_file(&path, format!("layer {n:?}: SQLite: {e}"));
         let t = quote(n);
         let r = quote(&format!("rtree_{n}_geom"));
         let tx = conn.transaction().map_err(err)?;
@@ -427,8 +494,7 @@ impl GpkgWriter {
         if has_styles {
             tx.execute("DELETE FROM layer_styles WHERE f_table_name = ?1", [n]).map_err(err)?;
         }
-        tx.commit().map_err(err)?;
-        self.add_layer(layer, opts)
+        tx.commit().map_err(err)
     }
 
     /// Closes the database and renames the temporary file onto the target path.
@@ -478,4 +544,96 @@ BEGIN DELETE FROM {r} WHERE id = OLD.fid; END;",
         u7 = tn("update7"),
         del = tn("delete"),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use zwilling_core::Polygon;
+
+    /// Polygons (written as multi-polygons) with Int, Real (NaN → NULL), Text and Null values.
+    fn parcels() -> Layer {
+        let mut l = Layer::new(
+            "parcels",
+            CrsInfo::from_epsg(25832),
+            vec![("n".into(), FieldType::Int), ("area".into(), FieldType::Real), ("use".into(), FieldType::Text)],
+        );
+        for k in 0..10 {
+            let (x, y) = (350_000.0 + 7.5 * k as f64, 5_700_000.0 - 3.25 * k as f64);
+            let ring = vec![[x, y], [x + 5.0, y], [x + 5.0, y + 4.0], [x, y + 4.0]];
+            l.features.push(Feature {
+                geometry: Geometry::Polygon(Polygon { exterior: ring, holes: vec![] }),
+                values: vec![
+                    Value::Int(k),
+                    if k % 4 == 1 { Value::Real(f64::NAN) } else { Value::Real(20.0 + k as f64) },
+                    if k % 3 == 0 { Value::Null } else { Value::Text(format!("use {k}")) },
+                ],
+            });
+        }
+        l
+    }
+
+    /// A writer for `path` with a fixed timestamp (the files are compared byte for byte).
+    fn writer(path: &Path) -> GpkgWriter {
+        let mut w = GpkgWriter::create(path).unwrap();
+        w.timestamp = "2026-01-01T00:00:00.000Z".into();
+        w
+    }
+
+    #[test]
+    fn a_layer_streamed_in_batches_is_the_layer_added_whole_byte_for_byte() {
+        let dir = tempfile::tempdir().unwrap();
+        let l = parcels();
+        let opts = LayerOptions { geometry_type: Some(GeometryType::MultiPolygon), ..Default::default() };
+        let whole = dir.path().join("whole.gpkg");
+        let mut w = writer(&whole);
+        w.add_layer(&l, &opts).unwrap();
+        w.finish().unwrap();
+        let streamed = dir.path().join("streamed.gpkg");
+        let mut w = writer(&streamed);
+        let schema = Layer { features: vec![], ..l.clone() };
+        w.add_layer_streamed(&schema, &opts, |add| {
+            // Batches of 3 features, each built and dropped before the next.
+            for start in (0..l.features.len()).step_by(3) {
+                let batch: Vec<Feature> = l.features[start..(start + 3).min(l.features.len())].to_vec();
+                batch.iter().try_for_each(&mut *add)?;
+            }
+            Ok(())
+        })
+        .unwrap();
+        w.finish().unwrap();
+        let (a, b) = (std::fs::read(&whole).unwrap(), std::fs::read(&streamed).unwrap());
+        assert!(a.len() > 4096, "a real file: {} bytes", a.len());
+        assert!(a == b, "the streamed layer must give the same bytes");
+        let back = crate::gpkg::read_layer(&streamed, "parcels").unwrap();
+        assert_eq!(back.features.len(), 10);
+        assert_eq!(back.features[3].values[0], Value::Int(3));
+    }
+
+    #[test]
+    fn a_streamed_feature_that_does_not_fit_rolls_the_layer_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("bad.gpkg");
+        let l = parcels();
+        let schema = Layer { features: vec![], ..l.clone() };
+        let opts = LayerOptions { geometry_type: Some(GeometryType::MultiPolygon), ..Default::default() };
+        let mut w = writer(&path);
+        let e = w
+            .add_layer_streamed(&schema, &opts, |add| {
+                add(&l.features[0])?;
+                add(&Feature { values: vec![Value::Int(1)], ..l.features[1].clone() })
+            })
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("bad.gpkg") && e.contains("feature 1 has 1 values for 3 fields"), "{e}");
+        let point = Feature { geometry: Geometry::Point([0.0, 0.0, f64::NAN]), ..l.features[0].clone() };
+        let e = w.add_layer_streamed(&schema, &opts, |add| add(&point)).unwrap_err().to_string();
+        assert!(e.contains("a POINT in a MULTIPOLYGON layer"), "{e}");
+        let no_type = LayerOptions::default();
+        assert!(w.add_layer_streamed(&schema, &no_type, |_| Ok(())).is_err());
+        // Nothing of the failed attempts is left: the layer can be added afresh.
+        w.add_layer(&l, &opts).unwrap();
+        w.finish().unwrap();
+        assert_eq!(crate::gpkg::list_layers(&path).unwrap(), vec!["parcels".to_string()]);
+    }
 }

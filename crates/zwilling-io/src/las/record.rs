@@ -129,6 +129,62 @@ fn grow<T: Copy + Default>(v: &mut Vec<T>, n: usize) -> &mut [T] {
     &mut v[old..]
 }
 
+/// The core columns of a tile, as [`parse_tile`] grew them.
+struct CoreColumns<'a> {
+    x: &'a mut [f64],
+    y: &'a mut [f64],
+    z: &'a mut [f64],
+    intensity: &'a mut [u16],
+    return_number: &'a mut [u8],
+    number_of_returns: &'a mut [u8],
+    flags: &'a mut [u8],
+    classification: &'a mut [u8],
+    user_data: &'a mut [u8],
+    scan_angle: &'a mut [f32],
+    point_source_id: &'a mut [u16],
+}
+
+/// The core of every record in one pass, one record at a time into all core columns: point
+/// formats 6–10 (`EXTENDED`, 22 core bytes) or 0–5 (20). Without `FULL` (a reader that skips user
+/// data, scan angle and point source ID: a tiler, a viewer) the loop leaves those three columns
+/// as they are (zero).
+#[inline(always)]
+fn parse_core<const EXTENDED: bool, const FULL: bool>(
+    recs: std::slice::ChunksExact<'_, u8>,
+    c: &mut CoreColumns,
+    xyz: &impl Fn(&[u8], usize) -> f64,
+) {
+    for (k, r) in recs.enumerate() {
+        if EXTENDED {
+            let r: &[u8; 22] = r[..22].try_into().unwrap_or(&[0; 22]);
+            (c.x[k], c.y[k], c.z[k]) = (xyz(r, 0), xyz(r, 1), xyz(r, 2));
+            c.intensity[k] = u16_at(r, 12);
+            c.return_number[k] = r[14] & 0x0F;
+            c.number_of_returns[k] = r[14] >> 4;
+            c.flags[k] = extended_flags(r[15]);
+            c.classification[k] = r[16];
+            if FULL {
+                c.user_data[k] = r[17];
+                c.scan_angle[k] = i16::from_le_bytes([r[18], r[19]]) as f32 * 0.006;
+                c.point_source_id[k] = u16_at(r, 20);
+            }
+        } else {
+            let r: &[u8; 20] = r[..20].try_into().unwrap_or(&[0; 20]);
+            (c.x[k], c.y[k], c.z[k]) = (xyz(r, 0), xyz(r, 1), xyz(r, 2));
+            c.intensity[k] = u16_at(r, 12);
+            c.return_number[k] = r[14] & 0x07;
+            c.number_of_returns[k] = (r[14] >> 3) & 0x07;
+            c.flags[k] = legacy_flags(r[14], r[15]);
+            c.classification[k] = r[15] & 0x1F;
+            if FULL {
+                c.scan_angle[k] = r[16] as i8 as f32;
+                c.user_data[k] = r[17];
+                c.point_source_id[k] = u16_at(r, 18);
+            }
+        }
+    }
+}
+
 /// One tile: the 20/30-byte core of every record in one pass (one record at a time into all core
 /// columns), then one pass per optional column.
 fn parse_tile(raw: &[u8], f: &RecordFormat, scale: &[f64; 3], offset: &[f64; 3], decoded: u32, out: &mut PointBlock) {
@@ -146,33 +202,29 @@ fn parse_tile(raw: &[u8], f: &RecordFormat, scale: &[f64; 3], offset: &[f64; 3],
     let scan_angle = grow(&mut out.scan_angle, n);
     let point_source_id = grow(&mut out.point_source_id, n);
     let xyz = |r: &[u8], k: usize| i32_at(r, 4 * k) as f64 * scale[k] + offset[k];
-    if f.is_extended() {
-        for (k, r) in recs.clone().enumerate() {
-            let r: &[u8; 22] = r[..22].try_into().unwrap_or(&[0; 22]);
-            (x[k], y[k], z[k]) = (xyz(r, 0), xyz(r, 1), xyz(r, 2));
-            intensity[k] = u16_at(r, 12);
-            return_number[k] = r[14] & 0x0F;
-            number_of_returns[k] = r[14] >> 4;
-            flags[k] = extended_flags(r[15]);
-            classification[k] = r[16];
-            user_data[k] = r[17];
-            scan_angle[k] = i16::from_le_bytes([r[18], r[19]]) as f32 * 0.006;
-            point_source_id[k] = u16_at(r, 20);
-        }
-    } else {
-        for (k, r) in recs.clone().enumerate() {
-            let r: &[u8; 20] = r[..20].try_into().unwrap_or(&[0; 20]);
-            (x[k], y[k], z[k]) = (xyz(r, 0), xyz(r, 1), xyz(r, 2));
-            intensity[k] = u16_at(r, 12);
-            return_number[k] = r[14] & 0x07;
-            number_of_returns[k] = (r[14] >> 3) & 0x07;
-            flags[k] = legacy_flags(r[14], r[15]);
-            classification[k] = r[15] & 0x1F;
-            scan_angle[k] = r[16] as i8 as f32;
-            user_data[k] = r[17];
-            point_source_id[k] = u16_at(r, 18);
-        }
+    // A reader that skips user data, scan angle and point source ID (a tiler, a viewer) gets a
+    // core loop without them: their columns stay as `grow` left them, zero.
+    let lean = skipped(D::USER_DATA) && skipped(D::SCAN_ANGLE) && skipped(D::POINT_SOURCE_ID);
+    let mut c = CoreColumns {
+        x,
+        y,
+        z,
+        intensity,
+        return_number,
+        number_of_returns,
+        flags,
+        classification,
+        user_data,
+        scan_angle,
+        point_source_id,
+    };
+    match (f.is_extended(), lean) {
+        (true, true) => parse_core::<true, false>(recs.clone(), &mut c, &xyz),
+        (true, false) => parse_core::<true, true>(recs.clone(), &mut c, &xyz),
+        (false, true) => parse_core::<false, false>(recs.clone(), &mut c, &xyz),
+        (false, false) => parse_core::<false, true>(recs.clone(), &mut c, &xyz),
     }
+    let CoreColumns { intensity, flags, classification, user_data, scan_angle, point_source_id, .. } = c;
     if skipped(D::INTENSITY) {
         intensity.fill(0);
     }
@@ -183,13 +235,13 @@ fn parse_tile(raw: &[u8], f: &RecordFormat, scale: &[f64; 3], offset: &[f64; 3],
         let channel = 0x03 << flag::SCANNER_CHANNEL_SHIFT;
         flags.iter_mut().for_each(|b| *b &= channel);
     }
-    if skipped(D::USER_DATA) {
+    if skipped(D::USER_DATA) && !lean {
         user_data.fill(0);
     }
-    if skipped(D::SCAN_ANGLE) {
+    if skipped(D::SCAN_ANGLE) && !lean {
         scan_angle.fill(0.0);
     }
-    if skipped(D::POINT_SOURCE_ID) {
+    if skipped(D::POINT_SOURCE_ID) && !lean {
         point_source_id.fill(0);
     }
     match f.gps {
@@ -467,6 +519,40 @@ mod tests {
         encode_records(&b, 0..1, &f, &[0.01, 0.01, 0.1], &[100.0, 200.0, 0.0], &mut back, &mut EncodeStats::default())
             .unwrap();
         assert_eq!(back, r);
+    }
+
+    /// Skipping user data, scan angle and point source ID (the lean core loop) gives exactly the
+    /// full parse with those three columns zero, for a legacy and an extended format, over more
+    /// than one tile of records.
+    #[test]
+    fn lean_parse_equals_the_full_parse_minus_the_skipped_columns() {
+        use laz::DecompressionSelection as D;
+        for (format, len) in [(1u8, 28usize), (7, 36)] {
+            let f = RecordFormat::new(format, len).unwrap();
+            let n = 3 * TILE / 2 + 7;
+            let mut s = 0x9E37_79B9_7F4A_7C15u64;
+            let raw: Vec<u8> = (0..n * len)
+                .map(|_| {
+                    s = s.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                    (s >> 56) as u8
+                })
+                .collect();
+            let (scale, offset) = ([0.001, 0.002, 0.01], [5e5, 5.7e6, 0.0]);
+            let mut full = PointBlock::with_capacity(f.layout, n);
+            parse_records(&raw, &f, &scale, &offset, D::ALL, &mut full);
+            let lean_bits = D::ALL & !(D::USER_DATA | D::SCAN_ANGLE | D::POINT_SOURCE_ID);
+            let mut lean = PointBlock::with_capacity(f.layout, n);
+            parse_records(&raw, &f, &scale, &offset, lean_bits, &mut lean);
+            assert!(full.user_data.iter().any(|&u| u != 0) && full.point_source_id.iter().any(|&p| p != 0));
+            full.user_data.fill(0);
+            full.scan_angle.fill(0.0);
+            full.point_source_id.fill(0);
+            // Random GPS-time bytes may be NaN: compare them as bits.
+            let bits = |b: &PointBlock| b.gps_time.iter().map(|t| t.to_bits()).collect::<Vec<_>>();
+            assert_eq!(bits(&lean), bits(&full));
+            (lean.gps_time, full.gps_time) = (vec![], vec![]);
+            assert!(lean == full, "format {format}");
+        }
     }
 
     #[test]

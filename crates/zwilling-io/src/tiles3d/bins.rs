@@ -177,34 +177,30 @@ impl BinWriter {
 #[cfg(test)]
 pub fn read_segments(dir: &Path, segments: &[Segment]) -> Result<Vec<BinPoint>> {
     let mut out = vec![];
-    read_segments_into(dir, segments, &mut out, &mut vec![])?;
+    for_each_segment(dir, segments, &mut vec![], |records| {
+        out.extend(records.chunks_exact(RECORD).map(BinPoint::decode))
+    })?;
     Ok(out)
 }
 
-/// Reads the records of `segments` (in order) from the spill files in `dir`, appending to `out`,
-/// reading through `bytes` (both reused from call to call).
-pub fn read_segments_into(
-    dir: &Path,
-    segments: &[Segment],
-    out: &mut Vec<BinPoint>,
-    bytes: &mut Vec<u8>,
-) -> Result<()> {
-    let total: u64 = segments.iter().map(|s| s.len).sum();
-    out.reserve((total / RECORD as u64) as usize);
+/// Reads the segments (in order) from the spill files in `dir` into `bytes` (reused from call to
+/// call) and hands each one's records (a whole number of [`RECORD`]s) to `f`, so the caller
+/// decodes them in the same pass as it uses them.
+pub fn for_each_segment(dir: &Path, segments: &[Segment], bytes: &mut Vec<u8>, mut f: impl FnMut(&[u8])) -> Result<()> {
     let mut open: Option<(u32, std::fs::File)> = None;
     for s in segments {
         let path = spill_path(dir, s.spill);
         if open.as_ref().map(|(n, _)| *n) != Some(s.spill) {
             open = Some((s.spill, std::fs::File::open(&path).map_err(|e| Error::io(&path, e))?));
         }
-        let f = &mut open.as_mut().expect("just opened").1;
-        f.seek(SeekFrom::Start(s.offset)).map_err(|e| Error::io(&path, e))?;
+        let file = &mut open.as_mut().expect("just opened").1;
+        file.seek(SeekFrom::Start(s.offset)).map_err(|e| Error::io(&path, e))?;
         bytes.resize(s.len as usize, 0);
-        f.read_exact(bytes).map_err(|e| Error::io(&path, e))?;
+        file.read_exact(bytes).map_err(|e| Error::io(&path, e))?;
         if !bytes.len().is_multiple_of(RECORD) {
             return Err(Error::bad_file(&path, "bin segment has a partial record (interrupted run?)"));
         }
-        out.extend(bytes.chunks_exact(RECORD).map(BinPoint::decode));
+        f(bytes);
     }
     Ok(())
 }

@@ -8,12 +8,12 @@ use rayon::prelude::*;
 use serde_json::json;
 use zwilling_core::{Bounds3, Error, PointBlock, PointLayout, Result};
 use zwilling_tiles::glb::{encode_points, PointContent};
-use zwilling_tiles::lod::{address, build_subtree, select_upper, Cube, LodParams, NodeKey};
+use zwilling_tiles::lod::{build_subtree, select_upper, Addresser, Cube, LodParams, NodeKey};
 use zwilling_tiles::placement::{LocalPatches, CELL_METRES};
 use zwilling_tiles::tileset::{TileNode, Tileset};
 use zwilling_tiles::LocalFrame;
 
-use super::bins::{read_segments_into, BinPoint, BinWriter, Segment, HAS_RGB, RECORD};
+use super::bins::{for_each_segment, BinPoint, BinWriter, Segment, HAS_RGB, RECORD};
 use super::{write_atomic, Attributes, TilesOptions, TilesReport, ToEcef, COUNT_LEVEL};
 use crate::las::{LasInfo, LasReader, SkipAttributes, SkipFields};
 
@@ -153,29 +153,28 @@ fn write_node(
     rgb16: &[bool],
     opts: &TilesOptions,
 ) -> Result<NodeMeta> {
-    let mut lo = [f64::INFINITY; 3];
-    let mut hi = [f64::NEG_INFINITY; 3];
-    for &i in sel {
-        let p = pts[i as usize];
-        for k in 0..3 {
-            lo[k] = lo[k].min(p[k]);
-            hi[k] = hi[k].max(p[k]);
-        }
-    }
-    let centre = [(lo[0] + hi[0]) / 2.0, (lo[1] + hi[1]) / 2.0, (lo[2] + hi[2]) / 2.0];
     let a = opts.attributes;
     let n = sel.len();
     let mut content = PointContent {
-        centre,
+        centre: [0.0; 3],
         positions: Vec::with_capacity(n),
         colors: Vec::with_capacity(n),
         intensity: Vec::with_capacity(if a.intensity { n } else { 0 }),
         classification: Vec::with_capacity(if a.classification { n } else { 0 }),
     };
-    // One pass over the node's points fills every attribute.
+    // One gather over the node's points (scattered over the chunk) fills the attributes, the
+    // bounds and a contiguous copy of the positions; the positions relative to the centre then
+    // come from that copy.
+    let mut lo = [f64::INFINITY; 3];
+    let mut hi = [f64::NEG_INFINITY; 3];
+    let mut gathered = Vec::with_capacity(n);
     for &i in sel {
         let (p, b) = (pts[i as usize], &attrs[i as usize]);
-        content.positions.push([(p[0] - centre[0]) as f32, (p[1] - centre[1]) as f32, (p[2] - centre[2]) as f32]);
+        for k in 0..3 {
+            lo[k] = lo[k].min(p[k]);
+            hi[k] = hi[k].max(p[k]);
+        }
+        gathered.push(p);
         content.colors.push(if a.rgb { point_colour(b, rgb16) } else { class_colour(b.class) });
         if a.intensity {
             content.intensity.push(b.intensity);
@@ -184,6 +183,11 @@ fn write_node(
             content.classification.push(b.class);
         }
     }
+    let centre = [(lo[0] + hi[0]) / 2.0, (lo[1] + hi[1]) / 2.0, (lo[2] + hi[2]) / 2.0];
+    content.centre = centre;
+    content.positions.extend(
+        gathered.iter().map(|p| [(p[0] - centre[0]) as f32, (p[1] - centre[1]) as f32, (p[2] - centre[2]) as f32]),
+    );
     let uri = format!("tiles/{}.glb", key.name());
     write_atomic(&tiles_dir.join(format!("{}.glb", key.name())), &encode_points(&content))?;
     Ok(NodeMeta { min: lo, max: hi, uri })
@@ -480,17 +484,22 @@ pub fn write_point_tileset_from(
             recs.clear();
             pts.clear();
             addresses.clear();
+            recs.reserve(*count as usize);
+            pts.reserve(*count as usize);
+            addresses.reserve(*count as usize);
+            // One pass per record: decoded, placed in the root frame and addressed.
+            let addresser = Addresser::new(&cube, *ck);
             for bk in bin_keys {
-                let start = recs.len();
-                read_segments_into(&bins_dir, &binned.bins[bk].1, recs, bytes)?;
                 let (bmin, _) = bk.bounds(&cube);
-                pts.extend(
-                    recs[start..]
-                        .iter()
-                        .map(|r| [bmin[0] + r.rel[0] as f64, bmin[1] + r.rel[1] as f64, bmin[2] + r.rel[2] as f64]),
-                );
+                for_each_segment(&bins_dir, &binned.bins[bk].1, bytes, |records| {
+                    for r in records.chunks_exact(RECORD).map(BinPoint::decode) {
+                        let p = [bmin[0] + r.rel[0] as f64, bmin[1] + r.rel[1] as f64, bmin[2] + r.rel[2] as f64];
+                        recs.push(r);
+                        pts.push(p);
+                        addresses.push(addresser.address(p));
+                    }
+                })?;
             }
-            addresses.extend(pts.iter().map(|p| address(&cube, *ck, *p)));
             let (pts, recs, addresses) = (&*pts, &*recs, &*addresses);
             let idx: Vec<u32> = (0..pts.len() as u32).collect();
             let (ups, rest) = if single { (vec![], idx) } else { select_upper(addresses, *ck, idx, &params) };
