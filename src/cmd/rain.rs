@@ -587,8 +587,8 @@ enum Arrows<'a> {
 /// Writes rain.gpkg (sinks, flow paths, arrows, buildings) and mass_balance.json (the mass
 /// balance and outflow hydrograph of `r`; its rasters are not used): shared by the whole-grid
 /// products and the tiled merge. Streamed arrows go into the GeoPackage feature by feature (the
-/// same bytes as the layer in memory); only with `--geojson` are they collected into one layer
-/// for `flow_arrows.geojson`.
+/// same bytes as the layer in memory), and with `--geojson` into `flow_arrows.geojson` the same
+/// way.
 fn write_layers_and_balance(
     dir: &Path,
     p: &ProductArgs,
@@ -618,12 +618,8 @@ fn write_layers_and_balance(
         match &l.arrows {
             Arrows::Whole(a) => geojson(a)?,
             Arrows::Streamed(schema, source) => {
-                let mut a = schema.clone();
-                source(&mut |f| {
-                    a.features.push(f.clone());
-                    Ok(())
-                })?;
-                geojson(&a)?;
+                let path = dir.join(format!("{}.geojson", schema.name));
+                zwilling_io::geojson::write_geojson_streamed(&path, schema, |add| source(add))?
             }
         }
         if let Some(b) = &l.buildings {

@@ -317,11 +317,6 @@ struct RainGroups<'a> {
     tiles: Option<slurm::hydro::TileCount>,
 }
 
-/// Whether the tiled merge steps get `--hydro OUT/rain/hydro` (the tiled hydrology of the rain DTM),
-/// so that the sink and flow-path layers are computed tile by tile instead of from the whole DTM in
-/// the mosaic (`rain merge --hydro`, src/cmd/rain/merge_tiles.rs).
-const MERGE_READS_RAIN_HYDRO: bool = true;
-
 /// The stages of the tiled hydrology of the rain DTM (`[rain] tiles`), each with its pipeline stage
 /// name (one job array per per-tile stage, one task per global stage): fill → D8 → accumulation,
 /// without the mosaic (the raw tiles are all the partition and the merge read).
@@ -411,13 +406,12 @@ fn rain_group_steps(
         steps.push(Step { id, stage: "rain-merge", argv: a, inputs: merge_inputs, outputs, points: 0 });
         return steps;
     };
-    a.extend(["--tiles".into(), tiles.to_string()]);
-    if MERGE_READS_RAIN_HYDRO {
-        a.extend(["--hydro".into(), s(&hydro_dir)]);
-        merge_inputs.push(hydro_dir.join("tiles").join("layout.json"));
-        for (name, ext) in [("filled", "f32"), ("d8", "u8"), ("acc", "f64")] {
-            merge_inputs.extend((0..tiles.count()).map(|t| slurm::hydro::tile_file(&hydro_dir, name, t, ext)));
-        }
+    // The tiled hydrology of the rain DTM: the merge tiles compute the sink and flow-path summaries
+    // from it, so the mosaic need not fill and route the whole DTM (`rain merge --hydro`).
+    a.extend(["--tiles".into(), tiles.to_string(), "--hydro".into(), s(&hydro_dir)]);
+    merge_inputs.push(hydro_dir.join("tiles").join("layout.json"));
+    for (name, ext) in [("filled", "f32"), ("d8", "u8"), ("acc", "f64")] {
+        merge_inputs.extend((0..tiles.count()).map(|t| slurm::hydro::tile_file(&hydro_dir, name, t, ext)));
     }
     let records: Vec<PathBuf> = (0..tiles.count()).map(|t| crate::cmd::rain::merge_tile_record(o, t)).collect();
     for (t, record) in records.iter().enumerate() {

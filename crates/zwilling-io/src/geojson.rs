@@ -12,7 +12,6 @@
 //! Writes a `FeatureCollection` with `name`, the `crs` member when the EPSG code is known,
 //! closed polygon rings, `null` for `Null` and NaN. Atomic (temporary file + rename).
 
-use crate::write_atomic;
 use serde::de::{Deserialize, Deserializer, MapAccess, Visitor};
 use serde_json::{json, Value as J};
 use std::path::Path;
@@ -239,63 +238,132 @@ fn poly_json(p: &Polygon) -> J {
 /// Writes a layer as a GeoJSON FeatureCollection (atomically). Properties keep the layer's
 /// field order.
 pub fn write_geojson(path: &Path, layer: &Layer) -> Result<()> {
+    write_geojson_streamed(path, layer, |add| layer.features.iter().try_for_each(add))
+}
+
+/// Writes a GeoJSON FeatureCollection feature by feature (atomically), so that the features need
+/// not be in memory at once: `schema` gives the name, fields and CRS (its features are ignored),
+/// and `fill` passes every feature in order to the function it is given. The bytes are those
+/// [`write_geojson`] writes for the same features. An error from `fill` (or a feature whose
+/// values do not fit the fields) leaves no file.
+///
+/// ```
+/// use zwilling_core::{CrsInfo, Feature, FieldType, Geometry, Layer, Value};
+/// let dir = tempfile::tempdir().unwrap();
+/// let schema = Layer { name: "pts".into(), fields: vec![("v".into(), FieldType::Int)], features: vec![], crs: CrsInfo::default() };
+/// let p = dir.path().join("pts.geojson");
+/// zwilling_io::geojson::write_geojson_streamed(&p, &schema, |add| {
+///     (0..3).try_for_each(|i| add(&Feature { geometry: Geometry::Point([i as f64, 0.0, 0.0]), values: vec![Value::Int(i)] }))
+/// })
+/// .unwrap();
+/// assert_eq!(zwilling_io::geojson::read_geojson(&p).unwrap().features.len(), 3);
+/// ```
+pub fn write_geojson_streamed(
+    path: &Path,
+    schema: &Layer,
+    fill: impl FnOnce(&mut dyn FnMut(&Feature) -> Result<()>) -> Result<()>,
+) -> Result<()> {
+    use std::io::Write;
     let js = |v: &J| v.to_string();
-    let mut out = String::from("{\"type\":\"FeatureCollection\",\"name\":");
-    out.push_str(&js(&json!(layer.name)));
-    if let Some(e) = layer.crs.epsg {
-        out.push_str(&format!(
-            ",\"crs\":{{\"type\":\"name\",\"properties\":{{\"name\":\"urn:ogc:def:crs:EPSG::{e}\"}}}}"
-        ));
-    }
-    out.push_str(",\"features\":[");
-    for (i, f) in layer.features.iter().enumerate() {
-        if f.values.len() != layer.fields.len() {
-            return Err(Error::invalid(format!(
-                "feature {i} has {} values for {} fields",
-                f.values.len(),
-                layer.fields.len()
-            ))
-            .in_file(path));
+    let mut failure: Option<Error> = None;
+    let written = crate::write_atomic_with(path, |file| {
+        let mut w = std::io::BufWriter::new(file);
+        let mut head = String::from("{\"type\":\"FeatureCollection\",\"name\":");
+        head.push_str(&js(&json!(schema.name)));
+        if let Some(e) = schema.crs.epsg {
+            head.push_str(&format!(
+                ",\"crs\":{{\"type\":\"name\",\"properties\":{{\"name\":\"urn:ogc:def:crs:EPSG::{e}\"}}}}"
+            ));
         }
-        let geometry = match &f.geometry {
-            Geometry::Point(c) => json!({"type": "Point", "coordinates": pos(*c)}),
-            Geometry::LineString(v) => {
-                json!({"type": "LineString", "coordinates": v.iter().map(|c| pos(*c)).collect::<Vec<_>>()})
+        head.push_str(",\"features\":[");
+        w.write_all(head.as_bytes())?;
+        let mut i = 0usize;
+        let mut out = String::new();
+        let filled = fill(&mut |f: &Feature| {
+            if f.values.len() != schema.fields.len() {
+                return Err(Error::invalid(format!(
+                    "feature {i} has {} values for {} fields",
+                    f.values.len(),
+                    schema.fields.len()
+                ))
+                .in_file(path));
             }
-            Geometry::Polygon(p) => json!({"type": "Polygon", "coordinates": poly_json(p)}),
-            Geometry::MultiPolygon(ps) => {
-                json!({"type": "MultiPolygon", "coordinates": ps.iter().map(poly_json).collect::<Vec<_>>()})
-            }
-        };
-        if i > 0 {
-            out.push(',');
-        }
-        out.push_str("\n{\"type\":\"Feature\",\"properties\":{");
-        for (k, ((name, _), v)) in layer.fields.iter().zip(&f.values).enumerate() {
-            let j = match v {
-                Value::Null => J::Null,
-                Value::Int(i) => json!(i),
-                Value::Real(r) => num(*r),
-                Value::Text(s) => json!(s),
+            let geometry = match &f.geometry {
+                Geometry::Point(c) => json!({"type": "Point", "coordinates": pos(*c)}),
+                Geometry::LineString(v) => {
+                    json!({"type": "LineString", "coordinates": v.iter().map(|c| pos(*c)).collect::<Vec<_>>()})
+                }
+                Geometry::Polygon(p) => json!({"type": "Polygon", "coordinates": poly_json(p)}),
+                Geometry::MultiPolygon(ps) => {
+                    json!({"type": "MultiPolygon", "coordinates": ps.iter().map(poly_json).collect::<Vec<_>>()})
+                }
             };
-            if k > 0 {
+            out.clear();
+            if i > 0 {
                 out.push(',');
             }
-            out.push_str(&js(&json!(name)));
-            out.push(':');
-            out.push_str(&js(&j));
+            out.push_str("\n{\"type\":\"Feature\",\"properties\":{");
+            for (k, ((name, _), v)) in schema.fields.iter().zip(&f.values).enumerate() {
+                let j = match v {
+                    Value::Null => J::Null,
+                    Value::Int(i) => json!(i),
+                    Value::Real(r) => num(*r),
+                    Value::Text(s) => json!(s),
+                };
+                if k > 0 {
+                    out.push(',');
+                }
+                out.push_str(&js(&json!(name)));
+                out.push(':');
+                out.push_str(&js(&j));
+            }
+            out.push_str("},\"geometry\":");
+            out.push_str(&js(&geometry));
+            out.push('}');
+            w.write_all(out.as_bytes()).map_err(|e| Error::io(path, e))?;
+            i += 1;
+            Ok(())
+        });
+        if let Err(e) = filled {
+            failure = Some(e);
+            return Err(std::io::Error::other("the features could not be written"));
         }
-        out.push_str("},\"geometry\":");
-        out.push_str(&js(&geometry));
-        out.push('}');
+        w.write_all(b"\n]}\n")?;
+        w.flush()
+    });
+    match failure {
+        Some(e) => Err(e),
+        None => written,
     }
-    out.push_str("\n]}\n");
-    write_atomic(path, out.as_bytes())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_failed_stream_leaves_the_old_file_and_names_the_problem() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("buildings.geojson");
+        let l = layer();
+        write_geojson(&p, &l).unwrap();
+        let before = std::fs::read(&p).unwrap();
+        // The source fails after two features: the error comes back, the old file stays whole.
+        let e = write_geojson_streamed(&p, &l, |add| {
+            l.features.iter().take(2).try_for_each(&mut *add)?;
+            Err(Error::invalid("tile record 7 is damaged"))
+        })
+        .unwrap_err();
+        assert!(e.to_string().contains("tile record 7"), "{e}");
+        // A feature that does not fit the fields is refused with its index.
+        let mut bad = l.features[0].clone();
+        bad.values.pop();
+        let e = write_geojson_streamed(&p, &l, |add| add(&l.features[1]).and_then(|_| add(&bad))).unwrap_err();
+        assert!(e.to_string().contains("feature 1 has 2 values for 3 fields"), "{e}");
+        assert_eq!(std::fs::read(&p).unwrap(), before);
+        let names: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+        assert_eq!(names, ["buildings.geojson"]);
+    }
 
     fn layer() -> Layer {
         let mut l = Layer::new(

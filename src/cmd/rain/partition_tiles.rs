@@ -22,7 +22,6 @@
 //! into `OUT/hydro` unless `--hydro` names it).
 
 use clap::{Args, ValueEnum};
-use serde::de::DeserializeOwned;
 use std::path::{Path, PathBuf};
 use zwilling_core::{Error, Result};
 use zwilling_io::raster::{
@@ -198,13 +197,13 @@ impl Parts<'_> {
         }
         let (_, dir, valid) = self.directions_and_validity(t)?;
         let d8 = hydro::tile_file(self.hydro, "d8", t, "u8");
-        write_json(&path, &catchment_tile_pass(&self.layout, t, &dir, &valid).map_err(|e| e.in_file(&d8))?)
+        hydro::write_json(&path, &catchment_tile_pass(&self.layout, t, &dir, &valid).map_err(|e| e.in_file(&d8))?)
     }
 
     /// Step 2: `tiles/outlet-groups-T.json` for every tile, `groups.vrt` and `plan.json`.
     fn solve(&self, k: usize) -> Result<()> {
         let summaries = (0..self.layout.count())
-            .map(|t| read_json::<CatchmentTileSummary>(&tile_path(self.out, "catchments", t, "json")))
+            .map(|t| hydro::read_json::<CatchmentTileSummary>(&tile_path(self.out, "catchments", t, "json")))
             .collect::<Result<Vec<_>>>()?;
         if summaries.iter().all(|s| s.catchments.is_empty()) {
             return Err(Error::bad_file(self.dem, "catchment groups: the DEM has no valid cells"));
@@ -214,7 +213,7 @@ impl Parts<'_> {
         for t in 0..self.tiles.count() {
             let path = tile_path(self.out, "outlet-groups", t, "json");
             match solution.tiles.get(t) {
-                Some(g) => write_json(&path, g)?,
+                Some(g) => hydro::write_json(&path, g)?,
                 None => write_atomic(&path, b"null")?,
             }
         }
@@ -263,7 +262,7 @@ impl Parts<'_> {
             return write_atomic(&path, b"");
         }
         let groups_path = tile_path(self.out, "outlet-groups", t, "json");
-        let groups: TileGroups = read_json(&groups_path)?;
+        let groups: TileGroups = hydro::read_json(&groups_path)?;
         let (rect, dir, valid) = self.directions_and_validity(t)?;
         let labels =
             finalise_catchment_tile(&self.layout, t, &dir, &valid, &groups).map_err(|e| e.in_file(&groups_path))?;
@@ -272,15 +271,6 @@ impl Parts<'_> {
         let grid = hydro::tile_grid(&info, rect, labels, Some(NO_GROUP as f64));
         write_cog(&path, &grid, &cog_opts(true))
     }
-}
-
-fn write_json<T: serde::Serialize>(path: &Path, v: &T) -> Result<()> {
-    write_atomic(path, serde_json::to_string(v).map_err(|e| Error::invalid(e.to_string()))?.as_bytes())
-}
-
-fn read_json<T: DeserializeOwned>(path: &Path) -> Result<T> {
-    let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
-    serde_json::from_str(&text).map_err(|e| Error::bad_file(path, format!("damaged partition summary: {e}")))
 }
 
 /// The group labels of the window `cols × rows` at (`col0`, `row0`) from the label tiles of a

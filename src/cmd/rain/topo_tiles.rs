@@ -278,7 +278,7 @@ mod tests {
             merge(&tiled, &["--tiles", "3x2", "--hydro", s(&hd), "--tile", &t.to_string()]).unwrap();
         }
         merge(&tiled, &["--tiles", "3x2", "--hydro", s(&hd), "--mosaic"]).unwrap();
-        for f in ["rain.gpkg", "sinks.geojson", "flow_paths.geojson"] {
+        for f in ["rain.gpkg", "sinks.geojson", "flow_paths.geojson", "flow_arrows.geojson"] {
             let want = std::fs::read(whole.join(f)).unwrap();
             assert!(want == std::fs::read(tiled.join(f)).unwrap(), "{f}: tiled merge with --hydro");
         }

@@ -295,11 +295,13 @@ fn write_bytes(path: &Path, bytes: &[u8]) -> Result<()> {
     std::fs::rename(&tmp, path).map_err(|e| Error::io(path, e))
 }
 
-fn write_json<T: Serialize>(path: &Path, v: &T) -> Result<()> {
+/// Writes a tile summary (temporary file + rename; no fsync for the many small files).
+pub(crate) fn write_json<T: Serialize>(path: &Path, v: &T) -> Result<()> {
     write_bytes(path, serde_json::to_string(v).expect("plain JSON").as_bytes())
 }
 
-fn read_json<T: DeserializeOwned>(path: &Path) -> Result<T> {
+/// Reads a tile summary; a damaged one is an error naming the file.
+pub(crate) fn read_json<T: DeserializeOwned>(path: &Path) -> Result<T> {
     let t = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
     serde_json::from_str(&t).map_err(|e| Error::bad_file(path, format!("damaged tile summary: {e}")))
 }
