@@ -18,6 +18,7 @@ mod ground_isprs;
 mod hydro_vrt;
 mod iri_reference;
 mod las_laspy;
+mod laz_decoder;
 mod rain_validators;
 mod raster_gdal;
 mod report;

@@ -135,3 +135,41 @@ fn positions_land_where_the_transformer_puts_them() {
         assert!(d < 0.005, "point {i} is {d} m off");
     }
 }
+
+/// A run stopped after some chunks (their spill records already cut away) resumes with the
+/// remaining chunks and gives the same bytes as an uninterrupted run.
+#[test]
+fn a_stopped_run_resumes_to_the_same_bytes() {
+    let dir = tempfile::tempdir().unwrap();
+    let laz = dir.path().join("street.laz");
+    let n = 60_000;
+    corridor(&laz, n);
+    let tr = Transformer::new(&CrsInfo::from_epsg(25832)).unwrap();
+    let f = to_ecef_fn(&tr);
+    let opts = TilesOptions { max_points_per_tile: 4_000, chunk_points: 10_000, grid: 128, ..TilesOptions::default() };
+    let pool = rayon::ThreadPoolBuilder::new().num_threads(1).build().unwrap();
+    let whole = dir.path().join("whole");
+    pool.install(|| write_point_tileset(std::slice::from_ref(&laz), &whole, &f, &opts, &|_| {})).unwrap();
+    // Progress counts every point twice (stream, then chunks): stop once half the chunks are built.
+    let stopped = dir.path().join("stopped");
+    let seen = std::sync::atomic::AtomicU64::new(0);
+    let stop = |k: u64| {
+        if seen.fetch_add(k, std::sync::atomic::Ordering::Relaxed) + k > (n + n / 2) as u64 {
+            panic!("stopped");
+        }
+    };
+    let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        pool.install(|| write_point_tileset(std::slice::from_ref(&laz), &stopped, &f, &opts, &stop))
+    }));
+    assert!(r.is_err(), "the run must have been stopped");
+    let bins = stopped.join(".zwilling-tiles/bins");
+    let spilled: u64 = std::fs::read_dir(&bins).unwrap().map(|e| e.unwrap().metadata().unwrap().len()).sum();
+    assert!(spilled < 24 * n as u64, "finished chunks' records are cut from the spill files ({spilled} bytes left)");
+    let rep = pool.install(|| write_point_tileset(std::slice::from_ref(&laz), &stopped, &f, &opts, &|_| {})).unwrap();
+    assert!(rep.chunks_built > 0 && rep.chunks_built < rep.chunks, "{rep:?}");
+    let (a, b) = (all_files(&whole), all_files(&stopped));
+    assert_eq!(a.len(), b.len());
+    for ((pa, ba), (_, bb)) in a.iter().zip(&b) {
+        assert!(ba == bb, "{} differs after resuming", pa.display());
+    }
+}

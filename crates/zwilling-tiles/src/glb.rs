@@ -77,7 +77,7 @@ impl Bin {
     }
 
     /// Like [`push`](Self::push) for a view of `len` bytes that the caller writes straight into
-    /// the container (see [`container_with`]); returns the accessor index and the view's offset.
+    /// the container (see [`container_into`]); returns the accessor index and the view's offset.
     fn reserve(&mut self, len: usize, stride: Option<usize>, target: u32, mut accessor: Value) -> (usize, usize) {
         let offset = self.len.next_multiple_of(8);
         let mut view = json!({"buffer": 0, "byteOffset": offset, "byteLength": len, "target": target});
@@ -122,28 +122,33 @@ fn colors_accessor(bin: &mut Bin, colors: &[[u8; 4]]) -> usize {
 
 /// Wraps the glTF JSON and binary buffer into a GLB container (chunks padded to 8 bytes).
 fn container(gltf: Value, bin: Bin) -> Vec<u8> {
-    container_with(gltf, bin, |_| {})
+    let mut out = Vec::new();
+    container_into(gltf, bin, &mut out, |_| {});
+    out
 }
 
-/// [`container`], then `fill` writes the views made with [`Bin::reserve`] into the binary chunk
-/// (zeroed, `bin.len` rounded up to 8 bytes; views at their offsets).
-fn container_with(mut gltf: Value, bin: Bin, fill: impl FnOnce(&mut [u8])) -> Vec<u8> {
+/// [`container`] into `out` (cleared first; its capacity is reused), then `fill` writes the views
+/// made with [`Bin::reserve`] into the binary chunk (`bin.len` rounded up to 8 bytes, views at
+/// their offsets; the padding between views is zero, the views' own bytes must all be written).
+fn container_into(mut gltf: Value, bin: Bin, out: &mut Vec<u8>, fill: impl FnOnce(&mut [u8])) {
     let data_len = bin.len.next_multiple_of(8);
     gltf["buffers"] = json!([{"byteLength": data_len}]);
     gltf["bufferViews"] = Value::Array(bin.views);
     gltf["accessors"] = Value::Array(bin.accessors);
-    let mut js = serde_json::to_vec(&gltf).expect("JSON of plain values");
-    while !js.len().is_multiple_of(8) {
-        js.push(b' ');
-    }
-    let total = 12 + 8 + js.len() + 8 + data_len;
-    let mut out = Vec::with_capacity(total);
+    out.clear();
     out.extend_from_slice(b"glTF");
     out.extend_from_slice(&2u32.to_le_bytes());
-    out.extend_from_slice(&(total as u32).to_le_bytes());
-    out.extend_from_slice(&(js.len() as u32).to_le_bytes());
+    out.extend_from_slice(&[0; 4]); // total length, set below
+    out.extend_from_slice(&[0; 4]); // JSON length, set below
     out.extend_from_slice(b"JSON");
-    out.extend_from_slice(&js);
+    serde_json::to_writer(&mut *out, &gltf).expect("JSON of plain values");
+    while !(out.len() - 20).is_multiple_of(8) {
+        out.push(b' ');
+    }
+    let js_len = out.len() - 20;
+    let total = out.len() + 8 + data_len;
+    out[8..12].copy_from_slice(&(total as u32).to_le_bytes());
+    out[12..16].copy_from_slice(&(js_len as u32).to_le_bytes());
     out.extend_from_slice(&(data_len as u32).to_le_bytes());
     out.extend_from_slice(b"BIN\0");
     let base = out.len();
@@ -153,7 +158,6 @@ fn container_with(mut gltf: Value, bin: Bin, fill: impl FnOnce(&mut [u8])) -> Ve
         data[*offset..offset + bytes.len()].copy_from_slice(bytes);
     }
     fill(data);
-    out
 }
 
 fn node_translation(c: [f64; 3]) -> [f64; 3] {
@@ -162,6 +166,13 @@ fn node_translation(c: [f64; 3]) -> [f64; 3] {
 
 /// Encodes a point tile as GLB bytes.
 pub fn encode_points(p: &PointContent) -> Vec<u8> {
+    let mut out = Vec::new();
+    encode_points_into(p, &mut out);
+    out
+}
+
+/// [`encode_points`] into `out` (cleared first), so a caller writing many tiles reuses one buffer.
+pub fn encode_points_into(p: &PointContent, out: &mut Vec<u8>) {
     let n = p.positions.len();
     // Every view is written straight into the container (no intermediate buffers).
     let mut bin = Bin::new();
@@ -236,7 +247,7 @@ pub fn encode_points(p: &PointContent) -> Vec<u8> {
         used.sort_unstable();
         gltf["extensionsUsed"] = json!(used);
     }
-    container_with(gltf, bin, |data| {
+    container_into(gltf, bin, out, |data| {
         for (q, b) in p.positions.iter().zip(data[positions_at..positions_at + n * 12].chunks_exact_mut(12)) {
             let q = yup(*q);
             for k in 0..3 {
@@ -256,7 +267,7 @@ pub fn encode_points(p: &PointContent) -> Vec<u8> {
                 b[0] = v;
             }
         }
-    })
+    });
 }
 
 /// A scalar vertex attribute of `count` values padded to a 4-byte stride (glTF requires 4-byte

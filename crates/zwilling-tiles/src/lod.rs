@@ -147,8 +147,12 @@ impl Addresser {
     /// The address of `p` (see [`address`]).
     #[inline]
     pub fn address(&self, p: [f64; 3]) -> [u32; 3] {
-        // `as u64` saturates (and maps NaN to 0); the clamp keeps the point inside the node.
-        std::array::from_fn(|k| (((p[k] - self.min[k]) * self.scale) as u64).clamp(self.lo[k], self.hi[k]) as u32)
+        // `as i64` saturates and maps NaN to 0, and the clamp keeps the point inside the node, so
+        // this is `(… as u64).clamp(lo, hi)` (negative values clamp to `lo ≥ 0` either way) with
+        // one signed conversion instead of x86's longer unsigned one.
+        std::array::from_fn(|k| {
+            (((p[k] - self.min[k]) * self.scale) as i64).clamp(self.lo[k] as i64, self.hi[k] as i64) as u32
+        })
     }
 }
 
@@ -175,6 +179,11 @@ pub fn build_subtree(
     out
 }
 
+thread_local! {
+    /// [`build_rec`]'s lattice occupancy bits (all zero between uses).
+    static TAKEN: std::cell::Cell<Vec<u64>> = const { std::cell::Cell::new(Vec::new()) };
+}
+
 /// One node: one point per lattice cell, first come first served, the rest split by octant (the
 /// top bit of the cell index) in input order — one pass over the node's points.
 fn build_rec(addresses: &[[u32; 3]], node: NodeKey, idx: Vec<u32>, p: &LodParams) -> Vec<(NodeKey, Vec<u32>)> {
@@ -186,13 +195,20 @@ fn build_rec(addresses: &[[u32; 3]], node: NodeKey, idx: Vec<u32>, p: &LodParams
     }
     let gb = p.grid.trailing_zeros();
     let g = p.grid as usize;
-    let mut taken = vec![0u64; (g * g * g).div_ceil(64)];
+    // The lattice's occupancy bits, kept per thread from node to node (a fresh `grid³`-bit
+    // array per node would be new pages to zero every time) and cleared through the selected
+    // points after use. Taken out while in use, so nested work on this thread finds none.
+    let mut taken = TAKEN.take();
+    taken.resize(taken.len().max((g * g * g).div_ceil(64)), 0);
     let mut sel = Vec::new();
     let mut parts: [Vec<u32>; 8] = Default::default();
     let top = gb - 1;
-    for i in idx {
+    let id_of = |i: u32| {
         let c = cell(addresses[i as usize], &node, gb);
-        let id = (c[2] * g + c[1]) * g + c[0];
+        ((c[2] * g + c[1]) * g + c[0], c)
+    };
+    for i in idx {
+        let (id, c) = id_of(i);
         let (w, b) = (id / 64, 1u64 << (id % 64));
         if taken[w] & b == 0 {
             taken[w] |= b;
@@ -202,7 +218,10 @@ fn build_rec(addresses: &[[u32; 3]], node: NodeKey, idx: Vec<u32>, p: &LodParams
             parts[o].push(i);
         }
     }
-    drop(taken);
+    for &i in &sel {
+        taken[id_of(i).0 / 64] = 0;
+    }
+    TAKEN.set(taken);
     let mut out = vec![(node, sel)];
     let children: Vec<Vec<(NodeKey, Vec<u32>)>> = parts
         .into_iter()

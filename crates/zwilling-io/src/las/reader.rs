@@ -184,6 +184,20 @@ impl LasReader {
         self.set_selection();
     }
 
+    /// Decodes LAS 1.4 LAZ chunks read from now on with the `laz` crate instead of zwilling-laz
+    /// (both give the same bytes; the `laz` crate is the reference the tests compare against).
+    pub fn use_reference_decoder(&mut self) {
+        if let Source::Chunks(pipeline) = &self.source {
+            pipeline.use_reference_decoder();
+        }
+    }
+
+    /// True when the points come from zwilling-laz's decoder (LAS 1.4 LAZ with a chunk table,
+    /// unless [`use_reference_decoder`](Self::use_reference_decoder) was called).
+    pub fn uses_own_decoder(&self) -> bool {
+        matches!(&self.source, Source::Chunks(p) if p.uses_own_decoder())
+    }
+
     /// Passes the skipped layers to the LAZ chunk decoders.
     fn set_selection(&self) {
         if let Source::Chunks(pipeline) = &self.source {

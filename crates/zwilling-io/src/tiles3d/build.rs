@@ -7,13 +7,13 @@ use std::path::{Path, PathBuf};
 use rayon::prelude::*;
 use serde_json::json;
 use zwilling_core::{Bounds3, Error, PointBlock, PointLayout, Result};
-use zwilling_tiles::glb::{encode_points, PointContent};
+use zwilling_tiles::glb::{encode_points_into, PointContent};
 use zwilling_tiles::lod::{build_subtree, select_upper, Addresser, Cube, LodParams, NodeKey};
 use zwilling_tiles::placement::{LocalPatches, CELL_METRES};
 use zwilling_tiles::tileset::{TileNode, Tileset};
 use zwilling_tiles::LocalFrame;
 
-use super::bins::{for_each_segment, BinPoint, BinWriter, Segment, HAS_RGB, RECORD};
+use super::bins::{morton, BinPoint, BinWriter, Segment, SpillFiles, HAS_RGB, RECORD};
 use super::{write_atomic, Attributes, TilesOptions, TilesReport, ToEcef, COUNT_LEVEL};
 use crate::las::{LasInfo, LasReader, SkipAttributes, SkipFields};
 
@@ -143,6 +143,20 @@ fn parse_node_meta(path: &Path) -> Result<Vec<(NodeKey, NodeMeta)>> {
     Ok(out)
 }
 
+/// A worker's buffers for [`write_node`]: the tile's attributes, its positions gathered in the
+/// root frame, and the GLB bytes. Kept from tile to tile (fresh tile-sized buffers would be new
+/// pages every time).
+#[derive(Default)]
+struct NodeBufs {
+    content: PointContent,
+    gathered: Vec<[f64; 3]>,
+    glb: Vec<u8>,
+}
+
+thread_local! {
+    static NODE_BUFS: std::cell::Cell<NodeBufs> = std::cell::Cell::new(NodeBufs::default());
+}
+
 /// Writes one node's GLB (the points `sel` of `pts` / `attrs`) and returns its metadata.
 fn write_node(
     tiles_dir: &Path,
@@ -153,44 +167,100 @@ fn write_node(
     rgb16: &[bool],
     opts: &TilesOptions,
 ) -> Result<NodeMeta> {
-    let a = opts.attributes;
-    let n = sel.len();
-    let mut content = PointContent {
-        centre: [0.0; 3],
-        positions: Vec::with_capacity(n),
-        colors: Vec::with_capacity(n),
-        intensity: Vec::with_capacity(if a.intensity { n } else { 0 }),
-        classification: Vec::with_capacity(if a.classification { n } else { 0 }),
-    };
-    // One gather over the node's points (scattered over the chunk) fills the attributes, the
-    // bounds and a contiguous copy of the positions; the positions relative to the centre then
-    // come from that copy.
-    let mut lo = [f64::INFINITY; 3];
-    let mut hi = [f64::NEG_INFINITY; 3];
-    let mut gathered = Vec::with_capacity(n);
-    for &i in sel {
-        let (p, b) = (pts[i as usize], &attrs[i as usize]);
-        for k in 0..3 {
-            lo[k] = lo[k].min(p[k]);
-            hi[k] = hi[k].max(p[k]);
+    // Taken out while in use, so nested work on this thread finds empty ones.
+    let mut bufs = NODE_BUFS.take();
+    let meta = (|| {
+        let a = opts.attributes;
+        let NodeBufs { content, gathered, glb } = &mut bufs;
+        // One gather over the node's points (scattered over the chunk) fills the colours, the bounds
+        // and a contiguous copy of the positions; the positions relative to the centre then come from
+        // that copy. The buffers are sized once (only what grows is initialised) and overwritten.
+        let n = sel.len();
+        gathered.resize(n, [0.0; 3]);
+        content.colors.resize(n, [0; 4]);
+        content.intensity.clear();
+        content.intensity.resize(if a.intensity { n } else { 0 }, 0);
+        content.classification.clear();
+        content.classification.resize(if a.classification { n } else { 0 }, 0);
+        let mut lo = [f64::INFINITY; 3];
+        let mut hi = [f64::NEG_INFINITY; 3];
+        for (j, ((&i, g), c)) in sel.iter().zip(gathered.iter_mut()).zip(content.colors.iter_mut()).enumerate() {
+            let (p, b) = (pts[i as usize], &attrs[i as usize]);
+            for k in 0..3 {
+                lo[k] = lo[k].min(p[k]);
+                hi[k] = hi[k].max(p[k]);
+            }
+            *g = p;
+            *c = if a.rgb { point_colour(b, rgb16) } else { class_colour(b.class) };
+            // The attribute buffers are either empty or `n` long (loop-invariant tests).
+            if let Some(v) = content.intensity.get_mut(j) {
+                *v = b.intensity;
+            }
+            if let Some(v) = content.classification.get_mut(j) {
+                *v = b.class;
+            }
         }
-        gathered.push(p);
-        content.colors.push(if a.rgb { point_colour(b, rgb16) } else { class_colour(b.class) });
-        if a.intensity {
-            content.intensity.push(b.intensity);
-        }
-        if a.classification {
-            content.classification.push(b.class);
-        }
+        content.positions.clear();
+        let centre = [(lo[0] + hi[0]) / 2.0, (lo[1] + hi[1]) / 2.0, (lo[2] + hi[2]) / 2.0];
+        content.centre = centre;
+        content.positions.extend(
+            gathered.iter().map(|p| [(p[0] - centre[0]) as f32, (p[1] - centre[1]) as f32, (p[2] - centre[2]) as f32]),
+        );
+        let uri = format!("tiles/{}.glb", key.name());
+        encode_points_into(content, glb);
+        write_atomic(&tiles_dir.join(format!("{}.glb", key.name())), glb)?;
+        Ok(NodeMeta { min: lo, max: hi, uri })
+    })();
+    NODE_BUFS.set(bufs);
+    meta
+}
+
+/// The level-[`COUNT_LEVEL`] node containing a point and the node's minimum corner, bit-identical
+/// to [`NodeKey::containing`] and [`NodeKey::bounds`] but without their divisions: the cell index
+/// along an axis comes from a multiplication by `2^level / size`, which is within a few ulps of
+/// the exact `(p − min) / size · 2^level`; only when that product lies within `1e-9` of a cell
+/// boundary (or outside the cube, or is NaN) is the exact formula evaluated.
+struct Binner {
+    cube: Cube,
+    /// Nodes per axis, as float.
+    n: f64,
+    /// `n / size`.
+    inv: f64,
+    /// Node edge, `size / n` (as [`NodeKey::bounds`] computes it).
+    edge: f64,
+}
+
+impl Binner {
+    const TOL: f64 = 1e-9;
+
+    fn new(cube: &Cube) -> Self {
+        let n = (1u64 << COUNT_LEVEL) as f64;
+        Binner { cube: *cube, n, inv: n / cube.size, edge: cube.size / (1u64 << COUNT_LEVEL) as f64 }
     }
-    let centre = [(lo[0] + hi[0]) / 2.0, (lo[1] + hi[1]) / 2.0, (lo[2] + hi[2]) / 2.0];
-    content.centre = centre;
-    content.positions.extend(
-        gathered.iter().map(|p| [(p[0] - centre[0]) as f32, (p[1] - centre[1]) as f32, (p[2] - centre[2]) as f32]),
-    );
-    let uri = format!("tiles/{}.glb", key.name());
-    write_atomic(&tiles_dir.join(format!("{}.glb", key.name())), &encode_points(&content))?;
-    Ok(NodeMeta { min: lo, max: hi, uri })
+
+    #[inline]
+    fn index(&self, k: usize, v: f64) -> u32 {
+        let d = v - self.cube.min[k];
+        let r = d * self.inv;
+        if r >= Self::TOL && r < self.n - Self::TOL {
+            // `as i64`: one conversion instruction on x86 (`as u64` is several); `r` is in `[0, n)`.
+            let i = r as i64;
+            let f = r - i as f64;
+            if f > Self::TOL && f < 1.0 - Self::TOL {
+                return i as u32;
+            }
+        }
+        let n = 1u64 << COUNT_LEVEL;
+        ((d / self.cube.size * n as f64).max(0.0) as u64).min(n - 1) as u32
+    }
+
+    #[inline]
+    fn key_and_corner(&self, p: [f64; 3]) -> (NodeKey, [f64; 3]) {
+        let (x, y, z) = (self.index(0, p[0]), self.index(1, p[1]), self.index(2, p[2]));
+        let m = &self.cube.min;
+        let corner = [m[0] + x as f64 * self.edge, m[1] + y as f64 * self.edge, m[2] + z as f64 * self.edge];
+        (NodeKey { level: COUNT_LEVEL, x, y, z }, corner)
+    }
 }
 
 /// What the streaming pass leaves for the build: point counts per bin node (level
@@ -199,6 +269,8 @@ struct Binned {
     /// Points and spill-file segments per bin node.
     bins: BTreeMap<NodeKey, (u64, Vec<Segment>)>,
     rgb16: Vec<bool>,
+    /// Spill files written.
+    spills: u32,
 }
 
 /// Points per parallel piece of a block in the streaming pass (fixed, so the work splits the same
@@ -237,9 +309,10 @@ fn stream_to_bins(
     let b = infos.iter().fold(Bounds3::EMPTY, |a, i| a.union(&i.bounds));
     let centre = [(b.min_x + b.max_x) / 2.0, (b.min_y + b.max_y) / 2.0];
     let placement = LocalPatches::with_ground_size(&exact, centre, CELL_METRES)?;
+    let binner = Binner::new(cube);
+    let binner = &binner;
     let mut local: Vec<[f64; 3]> = Vec::new();
     let mut keys: Vec<NodeKey> = Vec::new();
-    let mut bytes: Vec<u8> = Vec::new();
     let mut block = PointBlock::with_capacity(PointLayout::default(), 0);
     for (si, info) in infos.iter().enumerate() {
         let source = u16::try_from(si).map_err(|_| Error::invalid("at most 65536 input files per tileset"))?;
@@ -254,11 +327,11 @@ fn stream_to_bins(
             let n = block.len();
             let has_rgb = block.rgb.len() == n;
             keys.resize(n, NodeKey::ROOT);
-            bytes.resize(n * RECORD, 0);
             local.resize(n, [0.0; 3]);
             let blk = &block;
+            // The records go straight into the bin writer's buffer.
             keys.par_chunks_mut(PIECE)
-                .zip(bytes.par_chunks_mut(PIECE * RECORD))
+                .zip(bw.room(n)?.par_chunks_mut(PIECE * RECORD))
                 .zip(local.par_chunks_mut(PIECE))
                 .enumerate()
                 .try_for_each(|(piece, ((ks, bs), ls))| -> Result<()> {
@@ -266,8 +339,7 @@ fn stream_to_bins(
                     placement.to_local(&blk.x[r.clone()], &blk.y[r.clone()], &blk.z[r], ls)?;
                     for (j, ((k, b), &p)) in ks.iter_mut().zip(bs.chunks_exact_mut(RECORD)).zip(ls.iter()).enumerate() {
                         let i = piece * PIECE + j;
-                        let key = NodeKey::containing(cube, COUNT_LEVEL, p);
-                        let (min, _) = key.bounds(cube);
+                        let (key, min) = binner.key_and_corner(p);
                         let bp = BinPoint {
                             rel: [(p[0] - min[0]) as f32, (p[1] - min[1]) as f32, (p[2] - min[2]) as f32],
                             rgb: if has_rgb { blk.rgb[i] } else { [0; 3] },
@@ -286,28 +358,18 @@ fn stream_to_bins(
                 let m = block.rgb.par_iter().map(|c| c[0].max(c[1]).max(c[2])).max().unwrap_or(0);
                 max_rgb[si] = max_rgb[si].max(m);
             }
-            // Consecutive points mostly share a node: look the node up once per run.
-            let mut i = 0;
-            while i < n {
-                let key = keys[i];
-                let mut j = i + 1;
-                while j < n && keys[j] == key {
-                    j += 1;
-                }
-                bw.buffer(key).extend_from_slice(&bytes[i * RECORD..j * RECORD]);
-                bw.added((j - i) * RECORD)?;
-                i = j;
-            }
+            bw.push_runs(&keys);
             progress(n as u64);
         }
     }
     bw.flush()?;
+    let spills = bw.spill_count();
     let segments = std::mem::take(&mut bw.segments);
     let bins = segments
         .into_iter()
         .map(|(k, segs)| (k, (segs.iter().map(|s| s.len).sum::<u64>() / RECORD as u64, segs)))
         .collect();
-    Ok(Binned { bins, rgb16: max_rgb.iter().map(|&m| m > 255).collect() })
+    Ok(Binned { bins, rgb16: max_rgb.iter().map(|&m| m > 255).collect(), spills })
 }
 
 fn plan_json(b: &Binned) -> String {
@@ -336,7 +398,9 @@ fn parse_plan(path: &Path, text: &str) -> Result<Binned> {
     }
     let rgb16: Result<Vec<bool>> =
         v["rgb16"].as_array().ok_or_else(bad)?.iter().map(|b| b.as_bool().ok_or_else(bad)).collect();
-    Ok(Binned { bins, rgb16: rgb16? })
+    let spills =
+        bins.values().flat_map(|(_, segs): &(u64, Vec<Segment>)| segs.iter().map(|s| s.spill + 1)).max().unwrap_or(0);
+    Ok(Binned { bins, rgb16: rgb16?, spills })
 }
 
 /// A worker's chunk buffers: records, positions, addresses, and the bytes read from the bins.
@@ -358,6 +422,22 @@ thread_local! {
 /// while building) three workers' chunks fit, so peak memory does not grow with the number of
 /// threads. Machines with few cores never reach it.
 const CHUNK_BUDGET_POINTS: u64 = 6_000_000;
+
+/// The order in which the chunks of `window` are built, each worker taking the next one when
+/// done: from the end of the Morton curve backwards, so the spill files' tails are finished
+/// first and can be cut (see [`SpillFiles::release`]); the last `2 × threads` chunks largest
+/// first (longest processing time first), so no core waits long for a big last chunk.
+fn build_order(
+    chunks: &[(NodeKey, (Vec<NodeKey>, u64))],
+    window: std::ops::Range<usize>,
+    threads: usize,
+) -> Vec<usize> {
+    let mut order: Vec<usize> = window.collect();
+    order.sort_by_key(|&i| (std::cmp::Reverse(morton(&chunks[i].0)), i));
+    let tail = order.len().saturating_sub(2 * threads);
+    order[tail..].sort_by_key(|&i| (std::cmp::Reverse(chunks[i].1 .1), i));
+    order
+}
 
 /// Splits the chunks (in key order) into consecutive windows built one after the other, each
 /// window in parallel. One window holds every chunk when `threads` chunks of `chunk_points`
@@ -475,30 +555,65 @@ pub fn write_point_tileset_from(
     let done_dir = state.join("done");
     std::fs::create_dir_all(&done_dir).map_err(|e| Error::io(&done_dir, e))?;
     let single = chunks.len() == 1 && chunk_level == 0;
+    let spills = SpillFiles::open(&bins_dir, binned.spills)?;
+    // Where each chunk's records end in each spill file: a file can be cut back to the last end
+    // of a chunk not yet built (bins lie in Morton order, so every chunk is one range per file).
+    let ends: Vec<Vec<u64>> = chunks
+        .iter()
+        .map(|(_, (bin_keys, _))| {
+            let mut e = vec![0u64; binned.spills as usize];
+            for s in bin_keys.iter().flat_map(|bk| &binned.bins[bk].1) {
+                e[s.spill as usize] = e[s.spill as usize].max(s.offset + s.len);
+            }
+            e
+        })
+        .collect();
+    let pending = std::sync::Mutex::new(vec![true; chunks.len()]);
+    // Gives back the spill space of finished chunks (once their markers are written, so a
+    // resumed run never needs it), for the tiles written next to reuse.
+    let finished = |i: usize| -> Result<()> {
+        let mut p = pending.lock().unwrap_or_else(|e| e.into_inner());
+        p[i] = false;
+        let mut keep = vec![0u64; binned.spills as usize];
+        for (e, _) in ends.iter().zip(p.iter()).filter(|(_, &p)| p) {
+            for (k, &x) in keep.iter_mut().zip(e) {
+                *k = (*k).max(x);
+            }
+        }
+        spills.release(&keep)
+    };
 
     tracing::debug!("streaming pass done after {:.2} s", t0.elapsed().as_secs_f64());
     // Chunks in parallel, as many at a time as the memory budget allows.
     let build_chunk_in =
         |b: &mut ChunkBufs, ck: &NodeKey, bin_keys: &[NodeKey], count: &u64, marker: &Path| -> Result<bool> {
             let ChunkBufs { recs, pts, addresses, bytes } = b;
-            recs.clear();
-            pts.clear();
-            addresses.clear();
-            recs.reserve(*count as usize);
-            pts.reserve(*count as usize);
-            addresses.reserve(*count as usize);
+            let spills = &spills;
+            // Sized to the chunk once (only what grows is initialised; the buffers are reused),
+            // then every slot is overwritten.
+            let n = *count as usize;
+            let zero = BinPoint { rel: [0.0; 3], rgb: [0; 3], intensity: 0, class: 0, flags: 0, source: 0 };
+            recs.resize(n, zero);
+            pts.resize(n, [0.0; 3]);
+            addresses.resize(n, [0; 3]);
             // One pass per record: decoded, placed in the root frame and addressed.
             let addresser = Addresser::new(&cube, *ck);
+            let mut at = 0;
             for bk in bin_keys {
                 let (bmin, _) = bk.bounds(&cube);
-                for_each_segment(&bins_dir, &binned.bins[bk].1, bytes, |records| {
-                    for r in records.chunks_exact(RECORD).map(BinPoint::decode) {
-                        let p = [bmin[0] + r.rel[0] as f64, bmin[1] + r.rel[1] as f64, bmin[2] + r.rel[2] as f64];
-                        recs.push(r);
-                        pts.push(p);
-                        addresses.push(addresser.address(p));
+                spills.for_each_segment(&binned.bins[bk].1, bytes, |records| {
+                    let m = (records.len() / RECORD).min(n.saturating_sub(at));
+                    let slots = recs[at..at + m].iter_mut().zip(&mut pts[at..at + m]).zip(&mut addresses[at..at + m]);
+                    for (b, ((r, p), a)) in records.chunks_exact(RECORD).zip(slots) {
+                        *r = BinPoint::decode(b);
+                        *p = [bmin[0] + r.rel[0] as f64, bmin[1] + r.rel[1] as f64, bmin[2] + r.rel[2] as f64];
+                        *a = addresser.address(*p);
                     }
+                    at += records.len() / RECORD;
                 })?;
+            }
+            if at != n {
+                return Err(Error::bad_file(&bins_dir, "bin records do not match the bin plan (interrupted run?)"));
             }
             let (pts, recs, addresses) = (&*pts, &*recs, &*addresses);
             let idx: Vec<u32> = (0..pts.len() as u32).collect();
@@ -530,10 +645,12 @@ pub fn write_point_tileset_from(
             progress(*count);
             Ok(true)
         };
-    let build_chunk = |(ck, (bin_keys, count)): &(NodeKey, (Vec<NodeKey>, u64))| -> Result<bool> {
+    let build_chunk = |i: usize| -> Result<bool> {
+        let (ck, (bin_keys, count)) = &chunks[i];
         let marker = done_dir.join(format!("{}.json", ck.name()));
         if marker.exists() {
             progress(*count);
+            finished(i)?;
             return Ok(false);
         }
         // Reused per worker from chunk to chunk: fresh chunk-sized buffers would be new pages
@@ -542,23 +659,22 @@ pub fn write_point_tileset_from(
         let mut bufs = CHUNK_BUFS.take();
         let result = build_chunk_in(&mut bufs, ck, bin_keys, count, &marker);
         CHUNK_BUFS.set(bufs);
-        result
+        let built = result?;
+        finished(i)?;
+        Ok(built)
     };
     let mut chunks_built = 0;
     let threads = rayon::current_num_threads();
-    for window in chunk_windows(&chunks, threads, opts.chunk_points) {
-        // Largest chunks first, each worker taking the next one when done (longest processing
-        // time first), so no core waits long for a big last chunk. Every chunk writes its own
-        // files, so the order of work never changes the output.
-        let mut order: Vec<usize> = window.collect();
-        order.sort_by_key(|&i| (std::cmp::Reverse(chunks[i].1 .1), i));
+    for window in chunk_windows(&chunks, threads, opts.chunk_points).into_iter().rev() {
+        // Every chunk writes its own files, so the order of work never changes the output.
+        let order = build_order(&chunks, window, threads);
         let next = std::sync::atomic::AtomicUsize::new(0);
         let built: Vec<Vec<Result<bool>>> = (0..threads.min(order.len()))
             .into_par_iter()
             .map(|_| {
                 let mut mine = vec![];
                 while let Some(&i) = order.get(next.fetch_add(1, std::sync::atomic::Ordering::Relaxed)) {
-                    mine.push(build_chunk(&chunks[i]));
+                    mine.push(build_chunk(i));
                 }
                 mine
             })
@@ -729,6 +845,40 @@ mod tests {
                 .map(|i| (0..3).map(|k| (got[i][k] - want[i][k]).powi(2)).sum::<f64>().sqrt())
                 .fold(0.0, f64::max);
             assert!(worst < 3e-4, "{crs} {e0} {n0}: {worst} m from the exact chain");
+        }
+    }
+
+    /// The division-free bin keys equal [`NodeKey::containing`] and [`NodeKey::bounds`] bit for
+    /// bit: on scattered points, on points at and one ulp around every cell boundary of one axis,
+    /// and outside the cube and non-finite.
+    #[test]
+    fn binner_equals_containing_and_bounds() {
+        let cube = Cube { min: [-1234.567, 89.01, -3.3], size: 2941.7 };
+        let b = Binner::new(&cube);
+        let check = |p: [f64; 3]| {
+            let key = NodeKey::containing(&cube, COUNT_LEVEL, p);
+            let (min, _) = key.bounds(&cube);
+            let (k, m) = b.key_and_corner(p);
+            assert_eq!(k, key, "{p:?}");
+            assert_eq!(m.map(f64::to_bits), min.map(f64::to_bits), "{p:?}");
+        };
+        let mut s = 7u64;
+        for _ in 0..100_000 {
+            let mut r = || {
+                s = s.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                (s >> 11) as f64 / (1u64 << 53) as f64
+            };
+            check([cube.min[0] + r() * cube.size, cube.min[1] + r() * cube.size, cube.min[2] + r() * cube.size]);
+        }
+        let edge = cube.size / (1u64 << COUNT_LEVEL) as f64;
+        for i in 0..=(1u64 << COUNT_LEVEL) {
+            let x = cube.min[0] + i as f64 * edge;
+            for v in [x, x.next_down(), x.next_up(), x - 1e-9, x + 1e-9] {
+                check([v, cube.min[1] + v.abs().fract(), cube.min[2]]);
+            }
+        }
+        for v in [-1e9, 1e9, f64::NAN, f64::INFINITY, f64::NEG_INFINITY] {
+            check([v, v, v]);
         }
     }
 

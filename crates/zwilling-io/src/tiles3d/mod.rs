@@ -4,20 +4,22 @@
 //! chunk size, never by the number of points:
 //! 1. **Stream**: every point is read once (LAZ decoded on all cores), converted to ECEF and to the
 //!    tileset's local east-north-up frame, counted per octree node of level [`COUNT_LEVEL`] and
-//!    appended to that node's bin file on disk (24-byte records: float32 position relative to the
-//!    node corner, RGB as stored, intensity, class, source file).
+//!    appended to that node's bin (24-byte records: float32 position relative to the node corner,
+//!    RGB as stored, intensity, class, source file), spilled to disk in large files with every
+//!    octree node one contiguous range of each (Morton order).
 //! 2. **Chunks**: the shallowest octree level whose nodes hold at most `chunk_points` points
 //!    becomes the chunk level; a chunk is the concatenation of its level-[`COUNT_LEVEL`] bins in
 //!    key order.
 //! 3. **Build** (rayon, one chunk at a time per worker): the chunk's share of the levels above it
 //!    is selected inside the chunk ([`zwilling_tiles::lod::select_upper`]), its own subtree is
 //!    built ([`zwilling_tiles::lod::build_subtree`]) and written as GLB tiles. A finished chunk
-//!    leaves a marker, so a stopped run resumes where it stopped.
+//!    leaves a marker, so a stopped run resumes where it stopped; then its records are cut from
+//!    the spill files where they form the files' tails, giving their page cache back.
 //! 4. The upper nodes are written one by one (each gathers its chunks' selections) and
 //!    `tileset.json` last, atomically.
 //!
 //! The result is the same bytes at any thread count: the input order decides which point a
-//! lattice cell keeps, bins are appended in input order by one thread, chunks are independent, and
+//! lattice cell keeps, each bin keeps its records in input order, chunks are independent, and
 //! upper nodes gather chunks in key order.
 
 mod bins;
